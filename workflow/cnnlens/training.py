@@ -1,0 +1,209 @@
+"""Fitting the CNN: validation split, augmentation, optimiser, schedule, and evaluation."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from cnnlens.errors import CnnLensError
+from cnnlens.files import atomic_path
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """The ``training`` section of config.yaml."""
+
+    epochs: int
+    batch_size: int
+    validation_size: int
+    learning_rate: float
+    momentum: float
+    nesterov: bool
+    schedule: str
+    final_learning_rate_fraction: float
+    l2: float
+    shift_pixels: float
+    seed: int
+
+    @classmethod
+    def from_config(cls, training: Mapping[str, Any], seed: int) -> TrainingSettings:
+        """Settings from the validated ``training`` config section and the global seed."""
+        return cls(
+            epochs=training["epochs"],
+            batch_size=training["batch_size"],
+            validation_size=training["validation_size"],
+            learning_rate=training["optimizer"]["learning_rate"],
+            momentum=training["optimizer"]["momentum"],
+            nesterov=training["optimizer"]["nesterov"],
+            schedule=training["lr_schedule"]["kind"],
+            final_learning_rate_fraction=training["lr_schedule"]["final_fraction"],
+            l2=training["l2"],
+            shift_pixels=training["augmentation"]["shift_pixels"],
+            seed=seed,
+        )
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How the model does on a labelled set."""
+
+    loss: float
+    accuracy: float
+    per_class_accuracy: list[float]
+    confusion: np.ndarray  # (10, 10): rows true class, columns predicted class
+
+
+def split_validation(
+    images: np.ndarray, labels: np.ndarray, size: int, seed: int
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray] | None]:
+    """Hold out ``size`` random training images (seeded) for validation."""
+    if size == 0:
+        return (images, labels), None
+    if size >= len(images):
+        raise CnnLensError(
+            f"training.validation_size {size} leaves no training images out of {len(images)}; "
+            "lower it in config.yaml"
+        )
+    order = np.random.default_rng(seed).permutation(len(images))
+    held_out, kept = np.sort(order[:size]), np.sort(order[size:])
+    return (images[kept], labels[kept]), (images[held_out], labels[held_out])
+
+
+def learning_rate_schedule(
+    settings: TrainingSettings, steps_per_epoch: int
+) -> float | keras.optimizers.schedules.LearningRateSchedule:
+    """The learning rate as a function of the optimiser step."""
+    total_steps = max(1, settings.epochs * steps_per_epoch)
+    if settings.schedule == "constant":
+        return settings.learning_rate
+    if settings.schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(
+            settings.learning_rate, total_steps, alpha=settings.final_learning_rate_fraction
+        )
+    if settings.schedule == "exponential":
+        return keras.optimizers.schedules.ExponentialDecay(
+            settings.learning_rate, total_steps, settings.final_learning_rate_fraction
+        )
+    raise CnnLensError(f"unknown training.lr_schedule.kind {settings.schedule!r}")
+
+
+def make_optimizer(settings: TrainingSettings, steps_per_epoch: int) -> keras.optimizers.SGD:
+    """SGD with momentum on the configured schedule."""
+    return keras.optimizers.SGD(
+        learning_rate=learning_rate_schedule(settings, steps_per_epoch),
+        momentum=settings.momentum,
+        nesterov=settings.nesterov,
+    )
+
+
+def training_dataset(
+    images: np.ndarray, labels: np.ndarray, settings: TrainingSettings
+) -> tf.data.Dataset:
+    """Shuffled, batched, optionally shifted training batches; the same for the same seed."""
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels))
+    dataset = dataset.shuffle(len(images), seed=settings.seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(settings.batch_size)
+    if settings.shift_pixels > 0:
+        factor = settings.shift_pixels / images.shape[1]
+        shift = keras.layers.RandomTranslation(
+            factor, factor, fill_mode="nearest", interpolation="nearest", seed=settings.seed
+        )
+        dataset = dataset.map(lambda x, y: (shift(x, training=True), y))
+    return dataset.prefetch(2)
+
+
+class EpochRecorder(keras.callbacks.Callback):
+    """Record, per epoch, the wall time and the learning rate in force at its end."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[dict[str, float]] = []
+        self._started = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        row = {"epoch": epoch + 1, **{key: float(value) for key, value in (logs or {}).items()}}
+        row["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        row["seconds"] = time.perf_counter() - self._started
+        self.rows.append(row)
+        log.info("epoch %d: %s", epoch + 1, ", ".join(f"{k}={v:.4g}" for k, v in row.items()))
+
+
+def fit(
+    model: keras.Model,
+    images: np.ndarray,
+    labels: np.ndarray,
+    settings: TrainingSettings,
+) -> list[dict[str, float]]:
+    """Compile and train ``model``; return one row of metrics per epoch."""
+    (train_x, train_y), validation = split_validation(
+        images, labels, settings.validation_size, settings.seed
+    )
+    steps_per_epoch = int(np.ceil(len(train_x) / settings.batch_size))
+    model.compile(
+        optimizer=make_optimizer(settings, steps_per_epoch),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    recorder = EpochRecorder()
+    model.fit(
+        training_dataset(train_x, train_y, settings),
+        validation_data=validation,
+        epochs=settings.epochs,
+        callbacks=[recorder],
+        shuffle=False,  # the dataset is shuffled, seeded, by training_dataset
+        verbose=2,
+    )
+    return recorder.rows
+
+
+def evaluate(model: keras.Model, images: np.ndarray, labels_one_hot: np.ndarray) -> Evaluation:
+    """Loss, accuracy, per-class accuracy and confusion matrix on a labelled set."""
+    loss, accuracy = model.evaluate(images, labels_one_hot, batch_size=1000, verbose=0)
+    predicted = np.argmax(model.predict(images, batch_size=1000, verbose=0), axis=1)
+    true = np.argmax(labels_one_hot, axis=1)
+    classes = labels_one_hot.shape[1]
+    confusion = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(confusion, (true, predicted), 1)
+    per_class = np.diag(confusion) / np.maximum(confusion.sum(axis=1), 1)
+    return Evaluation(float(loss), float(accuracy), per_class.round(6).tolist(), confusion)
+
+
+def metrics_record(
+    evaluation: Evaluation, history: list[dict[str, float]], device: str, seconds: float
+) -> dict[str, Any]:
+    """The content of ``metrics.json``."""
+    return {
+        "test_loss": evaluation.loss,
+        "test_accuracy": evaluation.accuracy,
+        "test_errors": int(evaluation.confusion.sum() - np.trace(evaluation.confusion)),
+        "per_class_accuracy": dict(enumerate(evaluation.per_class_accuracy)),
+        "epochs": len(history),
+        "training_seconds": round(seconds, 2),
+        "device": device,
+    }
+
+
+def confusion_rows(confusion: np.ndarray) -> list[dict[str, int]]:
+    """The confusion matrix as CSV rows: one per true class, a column per predicted class."""
+    return [
+        {"true_class": true, **{f"predicted_{k}": int(n) for k, n in enumerate(row)}}
+        for true, row in enumerate(confusion)
+    ]
+
+
+def save_model(model: keras.Model, path: str) -> None:
+    """Save the model in the native ``.keras`` format, atomically."""
+    with atomic_path(path) as temporary:
+        model.save(temporary)

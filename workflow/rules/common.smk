@@ -1,0 +1,21 @@
+# Shared by every rule file: config validation and the helpers that name a rule's inputs.
+
+from cnnlens.configuration import validate_config
+from cnnlens.dependencies import library_files
+
+REPOSITORY = Path(workflow.basedir)
+
+validate_config(config, REPOSITORY / "workflow" / "schemas" / "config.schema.yaml")
+
+
+def script_dependencies(script):
+    """The library modules scripts/{script}.py imports: inputs, so editing them reruns the rule."""
+    return library_files(REPOSITORY / "scripts" / f"{script}.py")
+
+
+def log_path(name):
+    return f"results/logs/{name}.log"
+
+
+def benchmark_path(name):
+    return f"results/benchmarks/{name}.tsv"

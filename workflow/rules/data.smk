@@ -1,0 +1,23 @@
+from cnnlens.data import SPLIT_FILES
+
+
+rule prepare_data:
+    """Obtain the real MNIST (checksum-verified) and save six standardised .npy splits."""
+    input:
+        library=script_dependencies("prepare_data"),
+    output:
+        **{name: f"results/data/{name}.npy" for name in SPLIT_FILES},
+        manifest="results/data/manifest.json",
+    params:
+        source_dir=config["data"]["source_dir"],
+        download_cache=config["data"]["download_cache"],
+        subset=config["data"]["subset"],
+    log:
+        log_path("prepare_data"),
+    benchmark:
+        benchmark_path("prepare_data")
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    script:
+        "../../scripts/prepare_data.py"
