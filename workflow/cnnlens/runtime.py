@@ -32,7 +32,7 @@ def script_run(log_path: str, threads: int | None = None) -> Iterator[logging.Lo
     if threads:
         limit_threads(threads)
     console = os.fdopen(os.dup(2), "w")
-    with open(log_path, "a", buffering=1) as log_file:
+    with open(log_path, "w", buffering=1) as log_file:
         saved_fds = _redirect_standard_streams(log_file)
         logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr, force=True)
         logging.captureWarnings(True)

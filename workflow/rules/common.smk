@@ -5,6 +5,9 @@ from cnnlens.dependencies import library_files
 
 REPOSITORY = Path(workflow.basedir)
 
+# The files each stage contributes to the default target `all` (rule files extend it).
+TARGETS = []
+
 validate_config(config, REPOSITORY / "workflow" / "schemas" / "config.schema.yaml")
 
 

@@ -21,3 +21,6 @@ rule prepare_data:
         runtime=20,
     script:
         "../../scripts/prepare_data.py"
+
+
+TARGETS.extend(rules.prepare_data.output)

@@ -27,3 +27,6 @@ rule train:
         runtime=120,
     script:
         "../../scripts/train.py"
+
+
+TARGETS.extend(rules.train.output)
