@@ -1,27 +1,28 @@
 """Rule train: fit the CNN on the training split and evaluate it on the test split."""
 
-import time
-
-from cnnlens import runtime, training
-from cnnlens.files import load_array, write_csv, write_json, write_text
-from cnnlens.model import build_cnn, summary_text
-from cnnlens.plotting.training import plot_confusion, plot_training_curves
+from cnnlens import runtime
 
 inputs, outputs, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
 
 with runtime.script_run(snakemake.log[0], snakemake.threads) as log:  # noqa: F821
+    # Imported here so that TensorFlow's start-up messages go to the log.
+    from cnnlens import training
+    from cnnlens.files import load_array, write_csv, write_json, write_text
+    from cnnlens.model import build_cnn, summary_text
+    from cnnlens.plotting.training import plot_confusion, plot_training_curves
+
     runtime.make_deterministic(params.seed)
     device = runtime.describe_device()
     log.info("training on %s", device)
     settings = training.TrainingSettings.from_config(params.training, params.seed)
     model = build_cnn(settings.l2)
-    started = time.perf_counter()
-    history = training.fit(
+    history, seconds = training.fit(
         model, load_array(inputs.train_imgs), load_array(inputs.train_labels), settings
     )
-    seconds = time.perf_counter() - started
-    evaluation = training.evaluate(model, load_array(inputs.test_imgs), load_array(inputs.test_labels))
-    log.info("test accuracy %.4f after %.0f s", evaluation.accuracy, seconds)
+    evaluation = training.evaluate(
+        model, load_array(inputs.test_imgs), load_array(inputs.test_labels)
+    )
+    log.info("test accuracy %.4f after %.0f s of training", evaluation.accuracy, seconds)
     training.save_model(model, outputs.model)
     write_text(outputs.summary, summary_text(model))
     write_csv(outputs.history, history)

@@ -43,8 +43,8 @@ class Workspace:
     def snakemake(self, *arguments: str, check: bool = True) -> subprocess.CompletedProcess:
         """Run ``snakemake`` in the copy with the tiny configuration and 2 cores."""
         command = [
-            sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", TINY_CONFIG,
-            *arguments,
+            sys.executable, "-m", "snakemake", *arguments, "--cores", "2",
+            "--configfile", TINY_CONFIG,  # last: it takes several values
         ]
         result = subprocess.run(
             command, cwd=self.root, env=self.environment(), capture_output=True, text=True
@@ -62,6 +62,7 @@ class Workspace:
 
 def make_workspace(directory: Path) -> Workspace:
     """Copy the repository's workflow files into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
     for entry in COPIED_ENTRIES:
         source = REPOSITORY / entry
         if source.is_dir():

@@ -123,7 +123,7 @@ def decode_idx(raw: bytes, source: str = "IDX data") -> np.ndarray:
 
 def find_idx_file(directory: Path, stem: str) -> Path | None:
     """The IDX file for ``stem`` in ``directory``: raw, ``.gz``, or the dotted variant."""
-    dotted = stem[::-1].replace("-", ".", 1)[::-1]  # train-images.idx3-ubyte
+    dotted = stem.replace("-idx", ".idx")  # train-images.idx3-ubyte
     for name in (stem, f"{stem}.gz", dotted, f"{dotted}.gz"):
         candidate = directory / name
         if candidate.is_file():

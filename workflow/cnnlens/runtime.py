@@ -29,14 +29,14 @@ def script_run(log_path: str, threads: int | None = None) -> Iterator[logging.Lo
     A :class:`CnnLensError` is reported as a single line on the original stderr and in the log.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
-    if threads:
-        limit_threads(threads)
     console = os.fdopen(os.dup(2), "w")
     with open(log_path, "w", buffering=1) as log_file:
         saved_fds = _redirect_standard_streams(log_file)
         logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr, force=True)
         logging.captureWarnings(True)
         try:
+            if threads:
+                limit_threads(threads)
             yield log
         except CnnLensError as error:
             log.error("%s", error)

@@ -145,8 +145,8 @@ def fit(
     images: np.ndarray,
     labels: np.ndarray,
     settings: TrainingSettings,
-) -> list[dict[str, float]]:
-    """Compile and train ``model``; return one row of metrics per epoch."""
+) -> tuple[list[dict[str, float]], float]:
+    """Compile and train ``model``; return one row of metrics per epoch, and the seconds."""
     (train_x, train_y), validation = split_validation(
         images, labels, settings.validation_size, settings.seed
     )
@@ -157,6 +157,7 @@ def fit(
         metrics=["accuracy"],
     )
     recorder = EpochRecorder()
+    started = time.perf_counter()
     model.fit(
         training_dataset(train_x, train_y, settings),
         validation_data=validation,
@@ -165,7 +166,7 @@ def fit(
         shuffle=False,  # the dataset is shuffled, seeded, by training_dataset
         verbose=2,
     )
-    return recorder.rows
+    return recorder.rows, time.perf_counter() - started
 
 
 def evaluate(model: keras.Model, images: np.ndarray, labels_one_hot: np.ndarray) -> Evaluation:
