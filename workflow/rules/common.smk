@@ -1,9 +1,12 @@
-# Shared by every rule file: config validation and the helpers that name a rule's inputs.
+# Helpers shared by all rule files (config validation, the paths of inputs, logs, benchmarks).
 
 from cnnlens.configuration import validate_config
 from cnnlens.dependencies import library_files
 
 REPOSITORY = Path(workflow.basedir)
+
+# The software environment of every rule (used with --software-deployment-method conda).
+CONDA_ENV = "../envs/cnnlens.yaml"
 
 # The files each stage contributes to the default target `all` (rule files extend it).
 TARGETS = []

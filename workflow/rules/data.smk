@@ -19,6 +19,8 @@ rule prepare_data:
     resources:
         mem_mb=4000,
         runtime=20,
+    conda:
+        CONDA_ENV
     script:
         "../../scripts/prepare_data.py"
 

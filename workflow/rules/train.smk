@@ -25,6 +25,8 @@ rule train:
     resources:
         mem_mb=8000,
         runtime=120,
+    conda:
+        CONDA_ENV
     script:
         "../../scripts/train.py"
 
