@@ -8,6 +8,7 @@ rule prepare_data:
     output:
         **{name: f"results/data/{name}.npy" for name in SPLIT_FILES},
         manifest="results/data/manifest.json",
+        overview="results/data/overview.png",
     params:
         source_dir=config["data"]["source_dir"],
         download_cache=config["data"]["download_cache"],
