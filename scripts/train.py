@@ -8,17 +8,19 @@ with runtime.script_run(snakemake.log[0], snakemake.threads) as log:  # noqa: F8
     # Imported here so that TensorFlow's start-up messages go to the log.
     from cnnlens import training
     from cnnlens.files import load_array, write_csv, write_json, write_text
-    from cnnlens.model import build_cnn, summary_text
+    from cnnlens.model import as_float32, build_cnn, summary_text
     from cnnlens.plotting.training import plot_confusion, plot_training_curves
 
     runtime.make_deterministic(params.seed)
     device = runtime.describe_device()
-    log.info("training on %s", device)
     settings = training.TrainingSettings.from_config(params.training, params.seed)
-    model = build_cnn(settings.l2)
+    policy = training.dtype_policy(settings.mixed_precision, runtime.has_gpu())
+    log.info("training on %s with dtype policy %s", device, policy)
+    model = build_cnn(settings.l2, policy)
     history, seconds = training.fit(
         model, load_array(inputs.train_imgs), load_array(inputs.train_labels), settings
     )
+    model = as_float32(model, settings.l2)
     evaluation = training.evaluate(
         model, load_array(inputs.test_imgs), load_array(inputs.test_labels)
     )

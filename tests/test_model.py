@@ -43,3 +43,16 @@ def test_summary_lists_every_layer() -> None:
     for name in cnn.LAYER_NAMES:
         assert name in text
     assert "208,982" in text
+
+
+def test_mixed_precision_model_converts_to_float32() -> None:
+    import numpy as np
+
+    mixed = cnn.build_cnn(l2=1e-4, dtype_policy="mixed_float16")
+    assert mixed.get_layer("Conv2D_1").compute_dtype == "float16"
+    assert mixed.get_layer("dense_1").compute_dtype == "float32"
+    plain = cnn.as_float32(mixed, l2=1e-4)
+    assert {layer.compute_dtype for layer in plain.layers} == {"float32"}
+    images = np.random.default_rng(0).standard_normal((4, 28, 28, 1)).astype(np.float32)
+    np.testing.assert_allclose(plain(images), mixed(images), atol=2e-2)
+    assert cnn.layer_table(plain) == list(cnn.LAYER_TABLE)

@@ -31,8 +31,13 @@ CONV_LAYERS = ("Conv2D_1", "Conv2D_2", "Conv2D_3")
 TOTAL_PARAMETERS = 208_982
 
 
-def build_cnn(l2: float = 0.0) -> keras.Sequential:
-    """The study's CNN, untrained; ``l2`` is the L2 penalty on every kernel."""
+def build_cnn(l2: float = 0.0, dtype_policy: str = "float32") -> keras.Sequential:
+    """The study's CNN, untrained.
+
+    ``l2`` is the L2 penalty on every kernel; ``dtype_policy`` the Keras dtype policy of the
+    hidden layers (``mixed_float16`` for mixed precision on a GPU). The softmax output is
+    always computed in float32, where mixed precision is not safe.
+    """
     import keras
     from keras import layers
 
@@ -40,25 +45,47 @@ def build_cnn(l2: float = 0.0) -> keras.Sequential:
 
     def conv(filters: int, name: str) -> layers.Conv2D:
         return layers.Conv2D(
-            filters, 3, activation="relu", kernel_regularizer=regulariser, name=name
+            filters,
+            3,
+            activation="relu",
+            kernel_regularizer=regulariser,
+            dtype=dtype_policy,
+            name=name,
         )
 
     return keras.Sequential(
         [
             keras.Input(shape=INPUT_SHAPE, name="image"),
             conv(32, "Conv2D_1"),
-            layers.MaxPooling2D(2, name="Max_Pool_1"),
+            layers.MaxPooling2D(2, dtype=dtype_policy, name="Max_Pool_1"),
             conv(64, "Conv2D_2"),
-            layers.MaxPooling2D(2, name="Max_Pool_2"),
+            layers.MaxPooling2D(2, dtype=dtype_policy, name="Max_Pool_2"),
             conv(128, "Conv2D_3"),
-            layers.Flatten(name="flatten"),
-            layers.Dense(100, activation="relu", kernel_regularizer=regulariser, name="dense"),
+            layers.Flatten(dtype=dtype_policy, name="flatten"),
             layers.Dense(
-                NUM_CLASSES, activation="softmax", kernel_regularizer=regulariser, name="dense_1"
+                100,
+                activation="relu",
+                kernel_regularizer=regulariser,
+                dtype=dtype_policy,
+                name="dense",
+            ),
+            layers.Dense(
+                NUM_CLASSES,
+                activation="softmax",
+                kernel_regularizer=regulariser,
+                dtype="float32",
+                name="dense_1",
             ),
         ],
         name="mnist_cnn",
     )
+
+
+def as_float32(model: keras.Model, l2: float = 0.0) -> keras.Model:
+    """A float32 copy of a (possibly mixed-precision) model, to save and reload anywhere."""
+    copy = build_cnn(l2)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def layer_table(model: keras.Model) -> list[tuple[str, tuple[int, ...], int]]:

@@ -1,0 +1,47 @@
+"""Training helpers: validation split, dtype policy, evaluation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnnlens import training
+from cnnlens.data import one_hot
+from cnnlens.errors import CnnLensError
+from cnnlens.model import build_cnn
+
+
+def test_validation_split_is_seeded_and_disjoint() -> None:
+    images = np.arange(50, dtype=np.float32).reshape(50, 1)
+    labels = np.arange(50)
+    (kept, _), (held, held_labels) = training.split_validation(images, labels, 10, seed=7)
+    again = training.split_validation(images, labels, 10, seed=7)[1][0]
+    np.testing.assert_array_equal(held, again)
+    assert len(kept) == 40 and len(held) == 10
+    assert not set(kept.ravel()) & set(held.ravel())
+    np.testing.assert_array_equal(held.ravel(), held_labels)
+
+
+def test_validation_split_too_large() -> None:
+    with pytest.raises(CnnLensError, match="validation_size"):
+        training.split_validation(np.zeros((5, 1)), np.zeros(5), 5, seed=0)
+
+
+@pytest.mark.parametrize(
+    "setting, on_gpu, policy",
+    [("auto", True, "mixed_float16"), ("auto", False, "float32"), ("never", True, "float32"),
+     ("always", False, "mixed_float16")],
+)
+def test_dtype_policy(setting: str, on_gpu: bool, policy: str) -> None:
+    assert training.dtype_policy(setting, on_gpu) == policy
+
+
+def test_evaluation_counts_every_image() -> None:
+    model = build_cnn()
+    images = np.random.default_rng(0).standard_normal((30, 28, 28, 1)).astype(np.float32)
+    labels = one_hot(np.arange(30) % 10)
+    evaluation = training.evaluate(model, images, labels)
+    assert evaluation.confusion.sum() == 30
+    assert evaluation.confusion.sum(axis=1).tolist() == [3] * 10
+    assert 0 <= evaluation.accuracy <= 1 and evaluation.loss > 0
+    assert np.trace(evaluation.confusion) / 30 == pytest.approx(evaluation.accuracy)
