@@ -8,7 +8,9 @@ rule prepare_data:
     output:
         **{name: f"results/data/{name}.npy" for name in SPLIT_FILES},
         manifest="results/data/manifest.json",
-        overview="results/data/overview.png",
+        overview=report(
+            "results/data/overview.png", caption="../report/data_overview.rst", category="1 Data"
+        ),
     params:
         source_dir=config["data"]["source_dir"],
         download_cache=config["data"]["download_cache"],
