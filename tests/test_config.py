@@ -42,3 +42,11 @@ def test_bad_config_stops_the_run_before_any_job(fresh_workspace, override, expe
     assert expected in output
     assert "fix it in config.yaml" in output
     assert not fresh_workspace.path("results").exists()
+
+
+def test_command_line_strings_get_the_type_the_schema_asks_for() -> None:
+    # snakemake passes nested --config values as strings
+    config = {"training": {"epochs": "3", "optimizer": {"nesterov": "false"}}}
+    validate_config(config, SCHEMA)
+    assert config["training"]["epochs"] == 3
+    assert config["training"]["optimizer"]["nesterov"] is False

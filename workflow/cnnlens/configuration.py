@@ -44,13 +44,50 @@ def validate_config(config: MutableMapping[str, Any], schema: str | os.PathLike)
     with tempfile.TemporaryDirectory() as scratch:
         composed = Path(scratch) / "config.schema.yaml"
         composed.write_text(yaml.safe_dump(compose_schema(schema), sort_keys=False))
-        try:
-            validate(config, str(composed))
-        except WorkflowError as error:
-            cause = error.__cause__ or error.__context__
-            if not isinstance(cause, jsonschema.ValidationError):
-                raise
-            raise WorkflowError(describe_validation_error(cause)) from None
+        while True:
+            try:
+                validate(config, str(composed))
+                return
+            except WorkflowError as error:
+                cause = error.__cause__ or error.__context__
+                if not isinstance(cause, jsonschema.ValidationError):
+                    raise
+                if not _retype_command_line_value(config, cause):
+                    raise WorkflowError(describe_validation_error(cause)) from None
+
+
+def _retype_command_line_value(config: MutableMapping[str, Any], error: Any) -> bool:
+    """Give a string the type the schema asks for, if it reads as one; True if it did.
+
+    Snakemake passes the nested values of ``--config key='{a: 2}'`` as strings ('2'); reading
+    such a string as YAML recovers the number, boolean or null the user meant.
+    """
+    if error.validator != "type" or not isinstance(error.instance, str) or not error.path:
+        return False
+    value = yaml.safe_load(error.instance)
+    expected = error.validator_value
+    expected = [expected] if isinstance(expected, str) else list(expected)
+    if not any(_is_json_type(value, name) for name in expected):
+        return False
+    *parents, key = error.absolute_path
+    container = config
+    for part in parents:
+        container = container[part]
+    container[key] = value
+    return True
+
+
+def _is_json_type(value: Any, name: str) -> bool:
+    """Whether a YAML-parsed value is of the JSON-schema type ``name``."""
+    checks = {
+        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "boolean": lambda v: isinstance(v, bool),
+        "null": lambda v: v is None,
+        "array": lambda v: isinstance(v, list),
+        "object": lambda v: isinstance(v, dict),
+    }
+    return name in checks and checks[name](value)
 
 
 def describe_validation_error(error: Any) -> str:

@@ -11,8 +11,10 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.colors import Colormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from cnnlens.errors import CnnLensError  # noqa: E402
 from cnnlens.files import atomic_path  # noqa: E402
 
 DPI = 120
@@ -49,11 +51,22 @@ def tile_mosaic(tiles: np.ndarray, columns: int = 8, gap: int = 1) -> np.ndarray
     """
     count, height, width = tiles.shape
     rows, columns = grid_shape(count, columns)
-    mosaic = np.full(
-        (rows * (height + gap) - gap, columns * (width + gap) - gap), np.nan, dtype=np.float64
-    )
-    for index in range(count):
-        row, column = divmod(index, columns)
-        top, left = row * (height + gap), column * (width + gap)
-        mosaic[top : top + height, left : left + width] = tiles[index]
+    cells = np.full((rows * columns, height + gap, width + gap), np.nan, dtype=np.float64)
+    cells[:count, :height, :width] = tiles
+    mosaic = cells.reshape(rows, columns, height + gap, width + gap).transpose(0, 2, 1, 3)
+    mosaic = mosaic.reshape(rows * (height + gap), columns * (width + gap))
+    mosaic = mosaic[: mosaic.shape[0] - gap, : mosaic.shape[1] - gap]
     return mosaic
+
+
+def resolve_colormap(name: str, setting: str, bad: str | None = None) -> Colormap:
+    """A copy of the Matplotlib colour map ``name`` (NaN cells drawn in ``bad``), or a one-line
+    error naming the config key ``setting`` that chose it."""
+    try:
+        colormap = matplotlib.colormaps[name]
+    except KeyError:
+        raise CnnLensError(
+            f"unknown colour map {name!r} in {setting}; use a Matplotlib colour map such as "
+            "jet, viridis, magma or gray"
+        ) from None
+    return colormap.with_extremes(bad=bad) if bad is not None else colormap.copy()
