@@ -22,6 +22,7 @@ correlation of the result with the photo (does the photo survive?).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     import keras
 
     from cnnlens.ascent import AscentEngine, Objective
+
+log = logging.getLogger(__name__)
 
 #: The CNN's view: single-map dreams happen at this size.
 VIEW_SHAPE = (28, 28)
@@ -58,8 +61,10 @@ class SingleMapSettings:
     epsilon: float
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any], extra_maps: Sequence[int] = ()) -> SingleMapSettings:
-        """From ``dream.single_map``; ``extra_maps`` (e.g. the best OIPs) are added, no map twice."""
+    def from_config(
+        cls, section: Mapping[str, Any], extra_maps: Sequence[int] = ()
+    ) -> SingleMapSettings:
+        """From ``dream.single_map``; ``extra_maps`` (the best OIPs) are added, no map twice."""
         maps = tuple(dict.fromkeys([*section["maps"], *extra_maps]))
         if not maps:
             raise CnnLensError(
@@ -69,59 +74,63 @@ class SingleMapSettings:
 
 
 @dataclass(frozen=True)
+class Climb:
+    """The ascent on one image size: steps, step size, and the random shifts between steps."""
+
+    steps: int
+    epsilon: float
+    max_shift: int
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> Climb:
+        """From a config section with ``steps``, ``epsilon`` and ``max_shift``."""
+        return cls(section["steps"], section["epsilon"], section["max_shift"])
+
+
+@dataclass(frozen=True)
 class LayerDreamSettings:
-    """Layer dreams: layer weights, octaves and the ascent on each octave."""
+    """Layer dreams: layer weights, octaves and the climb on each octave."""
 
     weights: dict[str, float]
     octaves: int
     octave_scale: float
-    steps: int
-    epsilon: float
-    max_shift: int
+    climb: Climb
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> LayerDreamSettings:
         """From ``dream.layers``."""
-        return cls(
-            require_weights(section["weights"], "dream.layers.weights"),
-            section["octaves"], section["octave_scale"], section["steps"], section["epsilon"],
-            section["max_shift"],
-        )
+        weights = nonzero_weights(section["weights"])
+        if not weights:
+            raise CnnLensError(
+                "dream.layers.weights gives no layer a non-zero weight; weight at least one layer"
+            )
+        return cls(weights, section["octaves"], section["octave_scale"], Climb.from_config(section))
 
 
 @dataclass(frozen=True)
 class FineDreamSettings:
-    """Full-size dreams: a layer mix and/or single maps, climbed with random shifts."""
+    """Full-size dreams: a layer mix and/or single maps of ``layer``."""
 
     weights: dict[str, float]
     layer: str
     maps: tuple[int, ...]
-    steps: int
-    epsilon: float
-    max_shift: int
+    climb: Climb
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any], layer: str) -> FineDreamSettings:
         """From ``dream.fine``; its maps belong to ``layer`` (the single-map dreams' layer)."""
-        weights = {name: value for name, value in section["weights"].items() if value != 0}
+        weights = nonzero_weights(section["weights"])
         if not weights and not section["maps"]:
             raise CnnLensError(
-                "dream.fine has nothing to dream: give it layer weights or maps"
+                "dream.fine has nothing to dream: give a layer a non-zero weight or list maps"
             )
-        return cls(
-            weights, layer, tuple(dict.fromkeys(section["maps"])), section["steps"],
-            section["epsilon"], section["max_shift"],
-        )
+        maps = tuple(dict.fromkeys(section["maps"]))
+        return cls(weights, layer, maps, Climb.from_config(section))
 
     @property
     def render_names(self) -> list[str]:
-        """One render per objective: ``layers`` for the layer mix, ``map_NNN`` per map."""
-        return fine_render_names(bool(self.weights), self.maps)
-
-
-def fine_render_names(with_layers: bool, maps: Sequence[int]) -> list[str]:
-    """Names of the full-size renders: ``layers`` (when a layer mix is set) and ``map_NNN``."""
-    return (["layers"] if with_layers else []) + [map_name(index) for index in maps]
+        """One render per objective: ``layers`` for the layer mix, then ``map_NNN`` per map."""
+        return (["layers"] if self.weights else []) + [map_name(index) for index in self.maps]
 
 
 def map_name(index: int) -> str:
@@ -129,12 +138,9 @@ def map_name(index: int) -> str:
     return f"map_{index:03d}"
 
 
-def require_weights(weights: Mapping[str, float], key: str) -> dict[str, float]:
-    """The non-zero layer weights, or an error when there are none."""
-    chosen = {name: float(value) for name, value in weights.items() if value != 0}
-    if not chosen:
-        raise CnnLensError(f"{key} gives no layer a non-zero weight; weight at least one layer")
-    return chosen
+def nonzero_weights(weights: Mapping[str, float]) -> dict[str, float]:
+    """The layer weights that are not 0 (a weight 0 switches a layer off)."""
+    return {name: float(value) for name, value in weights.items() if value != 0}
 
 
 def top_oip_maps(rows: Sequence[Mapping[str, str]], count: int) -> list[int]:
@@ -155,6 +161,16 @@ def top_oip_maps(rows: Sequence[Mapping[str, str]], count: int) -> list[int]:
     return [index for _, index in sorted(scored, key=lambda pair: (-pair[0], pair[1]))[:count]]
 
 
+def map_oips(paths: Sequence[str], maps: Sequence[int]) -> np.ndarray | None:
+    """The OIPs (M, 28, 28) of ``maps`` from the OIP stage's per-map arrays, ``paths[k]`` being
+    map k's; None when there are no paths (the OIP stage does not cover the layer)."""
+    from cnnlens.files import load_array
+
+    if not paths:
+        return None
+    return np.stack([load_array(paths[index]).reshape(VIEW_SHAPE) for index in maps])
+
+
 # --------------------------------------------------------------------------------------------
 # Resampling, detail, value range, correlation
 # --------------------------------------------------------------------------------------------
@@ -167,7 +183,9 @@ def resize(images: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     images = np.asarray(images, np.float32)
     if images.shape[1:] == tuple(shape):
         return images.copy()
-    resized = tf.image.resize(images[..., np.newaxis], tuple(shape), method="bicubic", antialias=True)
+    resized = tf.image.resize(
+        images[..., np.newaxis], tuple(shape), method="bicubic", antialias=True
+    )
     return resized.numpy()[..., 0]
 
 
@@ -184,8 +202,9 @@ def with_detail(dreams: np.ndarray, original: np.ndarray) -> np.ndarray:
 
 
 def adjust_range(images: np.ndarray) -> np.ndarray:
-    """Each image (first axis) stretched to 0..1 between its 0.5 and 99.5 percentiles."""
-    low, high = np.percentile(images, RANGE_PERCENTILES, axis=(1, 2), keepdims=True)
+    """Each image (H, W) of ``images`` (..., H, W) stretched to 0..1 between its 0.5 and 99.5
+    percentiles (clipped beyond)."""
+    low, high = np.percentile(images, RANGE_PERCENTILES, axis=(-2, -1), keepdims=True)
     return np.clip((images - low) / np.maximum(high - low, 1e-12), 0.0, 1.0).astype(np.float32)
 
 
@@ -212,30 +231,28 @@ def shifted_ascent(
     engine: AscentEngine,
     images: np.ndarray,
     objective: Objective,
-    steps: int,
-    epsilon: float,
-    max_shift: int,
+    climb: Climb,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``steps`` engine steps on (N, H, W, 1) images, each on the images rolled by a random
-    offset of up to ``max_shift`` pixels (the same for the batch) and rolled back after.
+    """``climb.steps`` engine steps on (N, H, W, 1) images, each on the images rolled by a random
+    offset of up to ``climb.max_shift`` pixels (the same for the batch) and rolled back after.
 
-    Returns the final images and the (N, steps + 1) objective history (unshifted images at
-    the start and the end, the shifted ones in between).
+    Returns the final images and the (N, steps + 1) objective history: of the start images,
+    of the shifted images the engine stepped from, and of the final images. With
+    ``max_shift=0`` this is the engine's own loop (:func:`cnnlens.ascent.run_ascent`).
     """
     import tensorflow as tf
 
-    current = tf.convert_to_tensor(np.asarray(images, np.float32))
-    shifts = rng.integers(-max_shift, max_shift + 1, size=(steps, 2))
-    history = []
-    for shift in shifts.tolist():
-        moved, values = engine.step(tf.roll(current, shift, axis=(1, 2)), objective, epsilon)
+    start = tf.convert_to_tensor(np.asarray(images, np.float32))
+    shifts = rng.integers(-climb.max_shift, climb.max_shift + 1, size=(climb.steps, 2))
+    current, history = start, [engine.objective_tensor(start, objective).numpy()]
+    for step, shift in enumerate(shifts.tolist()):
+        moved, values = engine.step(tf.roll(current, shift, axis=(1, 2)), objective, climb.epsilon)
         current = tf.roll(moved, [-offset for offset in shift], axis=(1, 2))
-        history.append(values.numpy())
+        if step:
+            history.append(values.numpy())
     history.append(engine.objective_tensor(current, objective).numpy())
-    if steps:
-        history[0] = engine.objective_tensor(tf.convert_to_tensor(images, tf.float32), objective).numpy()
-    return current.numpy(), np.stack(history, axis=1)
+    return current.numpy(), np.stack(history[: climb.steps + 1], axis=1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -270,13 +287,14 @@ def single_map_dreams(
     shrunk = np.repeat(resize(photo[np.newaxis], VIEW_SHAPE), count, axis=0)
     before = engine.objective(as_batch(shrunk), objective)
     rounds, small = [], shrunk
-    for round_index in range(settings.rounds):
+    for _ in range(settings.rounds):
         result = ascent.run_ascent(engine, as_batch(small), objective, climb)
         rounds.append(result.objective)
         dreamed = result.images[..., 0]
-        enlarged = with_detail(dreamed, photo)
-        small = resize(enlarged, VIEW_SHAPE)
+        enlarged = with_detail(dreamed, photo)  # full size, the lost detail put back
+        small = resize(enlarged, VIEW_SHAPE)  # what the next round starts from
     final = adjust_range(enlarged)
+    warn_unmoved(settings.layer, settings.maps, rounds[-1])
     return SingleMapDreams(
         maps=settings.maps,
         small=dreamed,
@@ -292,6 +310,17 @@ def single_map_dreams(
 # --------------------------------------------------------------------------------------------
 # Layer dreams over octaves
 # --------------------------------------------------------------------------------------------
+
+
+def warn_unmoved(layer: str, maps: Sequence[int], objective: np.ndarray) -> None:
+    """Log the maps whose objective is still 0 after the ascent (they do not react to the photo
+    even after the pre-activation revival)."""
+    silent = [index for index, value in zip(maps, objective) if value <= 0]
+    if silent:
+        log.warning(
+            "%s maps %s stayed at zero activation on this photo (dead maps or too few steps)",
+            layer, silent,
+        )
 
 
 def octave_shapes(shape: Sequence[int], octaves: int, scale: float) -> list[tuple[int, int]]:
@@ -335,10 +364,7 @@ def layer_dream(
     for index, shape in enumerate(shapes):
         if index:
             dream = with_detail(dream, resize(photo[np.newaxis], shape)[0])
-        images, history = shifted_ascent(
-            engine, as_batch(dream), objective, settings.steps, settings.epsilon,
-            settings.max_shift, rng,
-        )
+        images, history = shifted_ascent(engine, as_batch(dream), objective, settings.climb, rng)
         dream = images[..., 0]
         octaves.append(dream[0])
         histories.append([float(history[0, 0]), float(history[0, -1])])
@@ -400,9 +426,7 @@ def fine_dreams(
     engine = ascent.AscentEngine(model, layers, input_shape=(None, None, 1))
     objective = fine_objective(engine, settings)
     start = np.repeat(as_batch(photo[np.newaxis]), objective.batch, axis=0)
-    images, history = shifted_ascent(
-        engine, start, objective, settings.steps, settings.epsilon, settings.max_shift, rng
-    )
+    images, history = shifted_ascent(engine, start, objective, settings.climb, rng)
     final = adjust_range(images[..., 0])
     return FineDreams(
         names=settings.render_names,
@@ -439,69 +463,85 @@ class RenderMetrics:
         return record
 
 
-def single_map_metrics(dreams: SingleMapDreams, photo: str, settings: SingleMapSettings) -> list[RenderMetrics]:
-    """One record per map."""
+FULL_SIZE = "the full-size image, standardised, through the fully convolutional conv part"
+
+
+def batch_metrics(
+    kind: str,
+    photo: str,
+    objectives: Sequence[str],
+    measured: tuple[np.ndarray, np.ndarray, np.ndarray],
+    details: Sequence[dict[str, Any]],
+) -> list[RenderMetrics]:
+    """One record per render of a batch; ``measured`` = (objective before, after, correlation)."""
+    before, after, correlation = measured
     return [
-        RenderMetrics(
-            photo=photo,
-            kind="single_map",
-            objective=f"mean ReLU activation of {settings.layer} map {index}",
-            objective_before=float(dreams.objective_before[row]),
-            objective_after=float(dreams.objective_after[row]),
-            correlation_with_photo=float(dreams.correlation[row]),
-            details={
-                "layer": settings.layer,
-                "map": index,
-                "measured_on": "the image shrunk to 28x28 and standardised",
-                "objective_after_each_round": dreams.objective_rounds[row].tolist(),
-                "settings": asdict(settings) | {"maps": list(settings.maps)},
-            },
+        RenderMetrics(photo, kind, objective, float(start), float(end), float(kept), detail)
+        for objective, start, end, kept, detail in zip(
+            objectives, before, after, correlation, details
         )
-        for row, index in enumerate(dreams.maps)
     ]
+
+
+def single_map_metrics(
+    dreams: SingleMapDreams, photo: str, settings: SingleMapSettings
+) -> list[RenderMetrics]:
+    """One record per map."""
+    shared = {"measured_on": "the image shrunk to 28x28 and standardised",
+              "settings": asdict(settings)}
+    return batch_metrics(
+        "single_map",
+        photo,
+        [describe_map(settings.layer, index) for index in dreams.maps],
+        (dreams.objective_before, dreams.objective_after, dreams.correlation),
+        [
+            {"layer": settings.layer, "map": index, **shared,
+             "objective_after_each_round": rounds.tolist()}
+            for index, rounds in zip(dreams.maps, dreams.objective_rounds)
+        ],
+    )
 
 
 def layer_metrics(dream: LayerDream, photo: str, settings: LayerDreamSettings) -> RenderMetrics:
     """The record of a layer dream."""
+    details = {
+        "measured_on": FULL_SIZE,
+        "octave_shapes": [list(octave.shape) for octave in dream.octaves],
+        "objective_before_and_after_each_octave": dream.objective_octaves,
+        "settings": asdict(settings),
+    }
     return RenderMetrics(
-        photo=photo,
-        kind="layer_dream",
-        objective=describe_mix(settings.weights),
-        objective_before=dream.objective_before,
-        objective_after=dream.objective_after,
-        correlation_with_photo=dream.correlation,
-        details={
-            "measured_on": "the full-size image, standardised, through the fully convolutional conv part",
-            "octave_shapes": [list(octave.shape) for octave in dream.octaves],
-            "objective_before_and_after_each_octave": dream.objective_octaves,
-            "settings": asdict(settings),
-        },
+        photo, "layer_dream", describe_mix(settings.weights), dream.objective_before,
+        dream.objective_after, dream.correlation, details,
     )
 
 
-def fine_metrics(dreams: FineDreams, photo: str, settings: FineDreamSettings) -> list[RenderMetrics]:
+def fine_metrics(
+    dreams: FineDreams, photo: str, settings: FineDreamSettings
+) -> list[RenderMetrics]:
     """One record per full-size render."""
-    descriptions = ([describe_mix(settings.weights)] if settings.weights else []) + [
-        f"mean ReLU activation of {settings.layer} map {index}" for index in settings.maps
+    objectives = ([describe_mix(settings.weights)] if settings.weights else []) + [
+        describe_map(settings.layer, index) for index in settings.maps
     ]
-    return [
-        RenderMetrics(
-            photo=photo,
-            kind="fine_dream",
-            objective=description,
-            objective_before=float(dreams.objective_before[row]),
-            objective_after=float(dreams.objective_after[row]),
-            correlation_with_photo=float(dreams.correlation[row]),
-            details={
-                "render": name,
-                "measured_on": "the full-size image, standardised, through the fully convolutional conv part",
-                "settings": asdict(settings) | {"maps": list(settings.maps)},
-            },
-        )
-        for row, (name, description) in enumerate(zip(dreams.names, descriptions))
-    ]
+    return batch_metrics(
+        "fine_dream",
+        photo,
+        objectives,
+        (dreams.objective_before, dreams.objective_after, dreams.correlation),
+        [
+            {"render": name, "measured_on": FULL_SIZE, "settings": asdict(settings)}
+            for name in dreams.names
+        ],
+    )
+
+
+def describe_map(layer: str, index: int) -> str:
+    """``mean ReLU activation of Conv2D_3 map 7``."""
+    return f"mean ReLU activation of {layer} map {index}"
 
 
 def describe_mix(weights: Mapping[str, float]) -> str:
-    """``1 x mean of all Conv2D_3 maps + 0.5 x mean of all Conv2D_2 maps``."""
-    return " + ".join(f"{value:g} x mean ReLU activation of all {name} maps" for name, value in weights.items())
+    """``1 x mean ReLU activation of all Conv2D_2 maps + 1 x ... Conv2D_3 maps``."""
+    return " + ".join(
+        f"{value:g} x mean ReLU activation of all {name} maps" for name, value in weights.items()
+    )

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -54,6 +56,12 @@ def photo_table(paths: list[str]) -> dict[str, str]:
             )
         table[name] = path
     return table
+
+
+def photo_lookup(table: dict[str, str]) -> Callable[[Any], str]:
+    """For Snakemake rules: a function of the wildcards giving the file of the photo that the
+    wildcard ``photo`` names (``table`` from :func:`photo_table`)."""
+    return lambda wildcards: table[wildcards.photo]
 
 
 def read_grey(path: str | os.PathLike) -> np.ndarray:
