@@ -6,10 +6,9 @@ inputs, outputs, params = snakemake.input, snakemake.output, snakemake.params  #
 
 with runtime.script_run(snakemake.log[0], snakemake.threads) as log:  # noqa: F821
     # Imported here so that TensorFlow's start-up messages go to the log.
-    from cnnlens import training
+    from cnnlens import training, training_records
     from cnnlens.files import load_array, write_csv, write_json, write_text
     from cnnlens.model import as_float32, build_cnn, summary_text
-    from cnnlens.plotting.training import plot_confusion, plot_training_curves
 
     runtime.make_deterministic(params.seed)
     device = runtime.describe_device()
@@ -28,7 +27,6 @@ with runtime.script_run(snakemake.log[0], snakemake.threads) as log:  # noqa: F8
     training.save_model(model, outputs.model)
     write_text(outputs.summary, summary_text(model))
     write_csv(outputs.history, history)
-    write_json(outputs.metrics, training.metrics_record(evaluation, history, device, seconds))
-    write_csv(outputs.confusion_csv, training.confusion_rows(evaluation.confusion))
-    plot_training_curves(history, outputs.curves)
-    plot_confusion(evaluation.confusion, evaluation.accuracy, outputs.confusion_png)
+    metrics = training_records.metrics_record(evaluation, history, device, seconds)
+    write_json(outputs.metrics, metrics)
+    write_csv(outputs.confusion, training_records.confusion_rows(evaluation.confusion))

@@ -64,7 +64,7 @@ def test_training_reports(tiny_run) -> None:
 
 
 def test_every_job_wrote_its_log_and_benchmark(tiny_run) -> None:
-    for rule in ("prepare_data", "train"):
+    for rule in ("prepare_data", "train", "training_figures"):
         assert tiny_run.path(f"results/logs/{rule}.log").stat().st_size > 0
         assert tiny_run.path(f"results/benchmarks/{rule}.tsv").is_file()
     assert "SHA-256 of all four arrays verified" in tiny_run.path(

@@ -45,3 +45,12 @@ def test_evaluation_counts_every_image() -> None:
     assert evaluation.confusion.sum(axis=1).tolist() == [3] * 10
     assert 0 <= evaluation.accuracy <= 1 and evaluation.loss > 0
     assert np.trace(evaluation.confusion) / 30 == pytest.approx(evaluation.accuracy)
+
+
+def test_records_round_trip_through_csv_rows() -> None:
+    from cnnlens.training_records import confusion_from_rows, confusion_rows, history_from_rows
+
+    confusion = np.arange(100).reshape(10, 10)
+    rows = [{key: str(value) for key, value in row.items()} for row in confusion_rows(confusion)]
+    np.testing.assert_array_equal(confusion_from_rows(rows), confusion)
+    assert history_from_rows([{"epoch": "1", "loss": "0.5"}]) == [{"epoch": 1.0, "loss": 0.5}]

@@ -82,6 +82,12 @@ def write_csv(
         writer.writerows(rows)
 
 
+def read_json(path: str | os.PathLike) -> Any:
+    """Read a JSON document."""
+    with open(path) as stream:
+        return json.load(stream)
+
+
 def read_csv(path: str | os.PathLike) -> list[dict[str, str]]:
     """Read a CSV file into a list of dicts (values as strings)."""
     with open(path, newline="") as stream:

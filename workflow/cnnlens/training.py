@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from cnnlens.errors import CnnLensError
 from cnnlens.files import atomic_path
+from cnnlens.training_records import Evaluation
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +53,6 @@ class TrainingSettings:
             mixed_precision=training["mixed_precision"],
             seed=seed,
         )
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """How the model does on a labelled set."""
-
-    loss: float
-    accuracy: float
-    per_class_accuracy: list[float]
-    confusion: np.ndarray  # (10, 10): rows true class, columns predicted class
 
 
 def dtype_policy(mixed_precision: str, on_gpu: bool) -> str:
@@ -192,29 +183,6 @@ def evaluate(model: keras.Model, images: np.ndarray, labels_one_hot: np.ndarray)
     per_class = np.diag(confusion) / np.maximum(confusion.sum(axis=1), 1)
     accuracy = float(np.mean(predicted == true))
     return Evaluation(float(loss), accuracy, per_class.round(6).tolist(), confusion)
-
-
-def metrics_record(
-    evaluation: Evaluation, history: list[dict[str, float]], device: str, seconds: float
-) -> dict[str, Any]:
-    """The content of ``metrics.json``."""
-    return {
-        "test_loss": evaluation.loss,
-        "test_accuracy": evaluation.accuracy,
-        "test_errors": int(evaluation.confusion.sum() - np.trace(evaluation.confusion)),
-        "per_class_accuracy": dict(enumerate(evaluation.per_class_accuracy)),
-        "epochs": len(history),
-        "training_seconds": round(seconds, 2),
-        "device": device,
-    }
-
-
-def confusion_rows(confusion: np.ndarray) -> list[dict[str, int]]:
-    """The confusion matrix as CSV rows: one per true class, a column per predicted class."""
-    return [
-        {"true_class": true, **{f"predicted_{k}": int(n) for k, n in enumerate(row)}}
-        for true, row in enumerate(confusion)
-    ]
 
 
 def save_model(model: keras.Model, path: str) -> None:

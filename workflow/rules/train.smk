@@ -1,5 +1,5 @@
 rule train:
-    """Train the CNN; save it with its summary, history, metrics and figures."""
+    """Train the CNN; save it with its summary, history, metrics and confusion matrix."""
     input:
         train_imgs="results/data/train_imgs.npy",
         train_labels="results/data/train_labels.npy",
@@ -15,15 +15,7 @@ rule train:
         metrics=report(
             "results/model/metrics.json", caption="../report/metrics.rst", category="2 Training"
         ),
-        curves=report(
-            "results/model/training.png",
-            caption="../report/training_curves.rst",
-            category="2 Training",
-        ),
-        confusion_png=report(
-            "results/model/confusion.png", caption="../report/confusion.rst", category="2 Training"
-        ),
-        confusion_csv="results/model/confusion.csv",
+        confusion="results/model/confusion.csv",
     params:
         seed=config["seed"],
         training=config["training"],
@@ -44,4 +36,35 @@ rule train:
         "../../scripts/train.py"
 
 
+rule training_figures:
+    """Draw the learning curves and the confusion matrix (a rule of its own, so that editing a
+    figure does not retrain the model)."""
+    input:
+        history=rules.train.output.history,
+        metrics=rules.train.output.metrics,
+        confusion=rules.train.output.confusion,
+        library=script_dependencies("training_figures"),
+    output:
+        curves=report(
+            "results/model/training.png",
+            caption="../report/training_curves.rst",
+            category="2 Training",
+        ),
+        confusion=report(
+            "results/model/confusion.png", caption="../report/confusion.rst", category="2 Training"
+        ),
+    log:
+        log_path("training_figures"),
+    benchmark:
+        benchmark_path("training_figures")
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/training_figures.py"
+
+
 TARGETS.extend(rules.train.output)
+TARGETS.extend(rules.training_figures.output)

@@ -1,0 +1,119 @@
+"""After a completed tiny run, a change reruns exactly the stages that depend on it.
+
+Each test asks the real CLI (``snakemake --dry-run``, ``--list-changes``) what it would do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import matplotlib.cbook
+import pytest
+
+UPSTREAM = {"prepare_data", "train"}
+ACTIVATION_RULES = {
+    "select_examples", "activation_grid", "activation_overview", "activation_index",
+    "activation_statistics", "compare_classes", "class_separation",
+}
+OIP_RULES = {"oip_search", "oip_nodes"}
+DREAM_RULES = {"dream_photo", "dream_maps", "dream_layers", "dream_fine"}
+
+
+def planned_jobs(workspace, *arguments: str) -> dict[str, int]:
+    """Rule -> number of jobs that ``snakemake --dry-run`` plans (rule ``all`` left out)."""
+    result = workspace.snakemake("--dry-run", *arguments)
+    output = result.stdout + result.stderr
+    if "Nothing to be done" in output:
+        return {}
+    table = output.split("Job stats:", 1)[1].split("total", 1)[0]
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", table, flags=re.MULTILINE))
+    jobs.pop("all", None)
+    return {rule: int(count) for rule, count in jobs.items()}
+
+
+@contextlib.contextmanager
+def edited(path: Path) -> Iterator[None]:
+    """Make ``path`` look edited (newer than every output), then restore its time stamps."""
+    before = path.stat()
+    os.utime(path, (before.st_atime + 3600 * 24, before.st_mtime + 3600 * 24))
+    try:
+        yield
+    finally:
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_nothing_to_do_when_nothing_changed(tiny_run) -> None:
+    assert planned_jobs(tiny_run) == {}
+
+
+def test_an_oip_parameter_reruns_only_oips_and_their_consumers(tiny_run) -> None:
+    jobs = planned_jobs(tiny_run, "--config", "oip={steps: 13}")
+    assert {"oip_search", "oip_nodes"} <= set(jobs)
+    assert set(jobs) <= OIP_RULES | {"dream_maps"}  # the single-map dreams show the OIPs
+    changed = tiny_run.snakemake(
+        "--list-changes", "params", "--config", "oip={steps: 13}"
+    ).stdout.split()
+    assert any("results/oips/" in path for path in changed)
+    assert not any("results/model/" in path or "results/data/" in path for path in changed)
+
+
+def test_a_training_parameter_reruns_train_and_everything_downstream(tiny_run) -> None:
+    jobs = planned_jobs(tiny_run, "--config", "training={epochs: 2}")
+    assert "train" in jobs and "prepare_data" not in jobs
+    assert {"select_examples", "activation_statistics", "oip_search", "dream_maps"} <= set(jobs)
+
+
+def test_a_data_parameter_reruns_everything(tiny_run) -> None:
+    jobs = planned_jobs(tiny_run, "--config", "data={subset: {test: 299}}")
+    assert {"prepare_data", "train", "oip_search", "select_examples"} <= set(jobs)
+
+
+@pytest.mark.parametrize(
+    "module, expected, untouched",
+    [
+        ("oip.py", {"oip_search", "oip_nodes"}, UPSTREAM | ACTIVATION_RULES),
+        ("activations.py", {"select_examples", "activation_statistics"}, UPSTREAM | OIP_RULES),
+        ("dream.py", {"dream_maps", "dream_layers", "dream_fine"}, UPSTREAM | OIP_RULES),
+        ("training.py", {"train"}, {"prepare_data"}),
+        ("mnist.py", {"prepare_data"}, set()),
+    ],
+)
+def test_editing_a_library_module_reruns_the_rules_that_import_it(
+    tiny_run, module: str, expected: set[str], untouched: set[str]
+) -> None:
+    with edited(tiny_run.path(f"workflow/cnnlens/{module}")):
+        jobs = planned_jobs(tiny_run)
+    assert expected <= set(jobs), jobs
+    assert not untouched & set(jobs), jobs
+
+
+def test_editing_a_figure_module_redraws_without_retraining(tiny_run) -> None:
+    with edited(tiny_run.path("workflow/cnnlens/plotting/training.py")):
+        assert planned_jobs(tiny_run) == {"training_figures": 1}
+
+
+def test_changing_one_photo_reruns_only_that_photos_dreams(tiny_run) -> None:
+    photos = tiny_run.path("photos")
+    photos.mkdir(exist_ok=True)
+    sample = Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    for name in ("first", "second"):
+        shutil.copy(sample, photos / f"{name}.jpg")
+    override = ("--config", "dream={photos: [photos/first.jpg, photos/second.jpg]}")
+    targets = [
+        f"results/dreams/{name}/{part}"
+        for name in ("first", "second")
+        for part in ("layers/dream.png", "fine/overview.png", "maps")
+    ]
+    tiny_run.snakemake(*targets, *override)
+    assert planned_jobs(tiny_run, *targets, *override) == {}
+    with edited(photos / "second.jpg"):
+        changed = tiny_run.snakemake("--dry-run", *targets, *override)
+        jobs = planned_jobs(tiny_run, *targets, *override)
+    assert jobs == {rule: 1 for rule in DREAM_RULES}
+    assert "results/dreams/second/" in changed.stdout
+    assert "results/dreams/first/" not in changed.stdout

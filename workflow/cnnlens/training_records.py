@@ -1,0 +1,59 @@
+"""The training stage's records: ``metrics.json``, ``history.csv`` and ``confusion.csv``.
+
+Written by the ``train`` rule and read back by ``training_figures``; plain NumPy, so reading
+them does not load TensorFlow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How the model does on a labelled set."""
+
+    loss: float
+    accuracy: float
+    per_class_accuracy: list[float]
+    confusion: np.ndarray  # (10, 10): rows true class, columns predicted class
+
+
+def metrics_record(
+    evaluation: Evaluation, history: Sequence[Mapping[str, float]], device: str, seconds: float
+) -> dict[str, Any]:
+    """The content of ``metrics.json``."""
+    return {
+        "test_loss": evaluation.loss,
+        "test_accuracy": evaluation.accuracy,
+        "test_errors": int(evaluation.confusion.sum() - np.trace(evaluation.confusion)),
+        "per_class_accuracy": dict(enumerate(evaluation.per_class_accuracy)),
+        "epochs": len(history),
+        "training_seconds": round(seconds, 2),
+        "device": device,
+    }
+
+
+def confusion_rows(confusion: np.ndarray) -> list[dict[str, int]]:
+    """The confusion matrix as CSV rows: one per true class, a column per predicted class."""
+    return [
+        {"true_class": true, **{f"predicted_{k}": int(n) for k, n in enumerate(row)}}
+        for true, row in enumerate(confusion)
+    ]
+
+
+def confusion_from_rows(rows: Sequence[Mapping[str, str]]) -> np.ndarray:
+    """The confusion matrix back from the rows of ``confusion.csv``."""
+    return np.array(
+        [[int(value) for key, value in row.items() if key != "true_class"] for row in rows],
+        dtype=np.int64,
+    )
+
+
+def history_from_rows(rows: Sequence[Mapping[str, str]]) -> list[dict[str, float]]:
+    """The per-epoch history back from the rows of ``history.csv``, as numbers."""
+    return [{key: float(value) for key, value in row.items()} for row in rows]
