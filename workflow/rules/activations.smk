@@ -30,7 +30,12 @@ checkpoint select_examples:
         **TEST_IMAGES,
         library=script_dependencies("activations_select"),
     output:
-        examples="results/activations/examples.csv",
+        examples=report(
+            "results/activations/examples.csv",
+            caption="../report/activation_examples.rst",
+            category="3 Activations",
+            subcategory="chosen test images",
+        ),
         activations="results/activations/examples.npz",
     params:
         examples=ACTIVATIONS["examples"],
@@ -56,7 +61,13 @@ rule activation_grid:
         activations=rules.select_examples.output.activations,
         library=script_dependencies("activations_grid"),
     output:
-        figure="results/activations/test_{index}/{layer}.png",
+        figure=report(
+            "results/activations/test_{index}/{layer}.png",
+            caption="../report/activation_grid.rst",
+            category="3 Activations",
+            subcategory="layer grids",
+            labels={"test image": "{index}", "layer": "{layer}"},
+        ),
     params:
         grid=ACTIVATIONS["grid"],
     wildcard_constraints:
@@ -77,7 +88,13 @@ rule activation_overview:
         activations=rules.select_examples.output.activations,
         library=script_dependencies("activations_overview"),
     output:
-        figure="results/activations/test_{index}/overview.png",
+        figure=report(
+            "results/activations/test_{index}/overview.png",
+            caption="../report/activation_overview.rst",
+            category="3 Activations",
+            subcategory="overview pages",
+            labels={"test image": "{index}"},
+        ),
     params:
         grid=ACTIVATIONS["grid"],
     wildcard_constraints:
@@ -151,8 +168,20 @@ rule compare_classes:
         statistics=rules.activation_statistics.output.statistics,
         library=script_dependencies("activations_compare"),
     output:
-        figure="results/activations/compare/{first}_vs_{second}/{layer}.png",
-        ranking="results/activations/compare/{first}_vs_{second}/{layer}.csv",
+        figure=report(
+            "results/activations/compare/{first}_vs_{second}/{layer}.png",
+            caption="../report/compare_classes.rst",
+            category="3 Activations",
+            subcategory="{first} vs {second}",
+            labels={"layer": "{layer}", "content": "figure"},
+        ),
+        ranking=report(
+            "results/activations/compare/{first}_vs_{second}/{layer}.csv",
+            caption="../report/compare_classes_ranking.rst",
+            category="3 Activations",
+            subcategory="{first} vs {second}",
+            labels={"layer": "{layer}", "content": "ranking"},
+        ),
     params:
         grid={key: ACTIVATIONS["grid"][key] for key in ("colormap", "columns", "dense_columns")},
         difference_colormap=ACTIVATIONS["compare"]["difference_colormap"],
@@ -175,8 +204,20 @@ rule class_separation:
         statistics=rules.activation_statistics.output.statistics,
         library=script_dependencies("activations_separation"),
     output:
-        figure="results/activations/compare/{first}_vs_{second}/separation.png",
-        summary="results/activations/compare/{first}_vs_{second}/separation.csv",
+        figure=report(
+            "results/activations/compare/{first}_vs_{second}/separation.png",
+            caption="../report/class_separation.rst",
+            category="3 Activations",
+            subcategory="{first} vs {second}",
+            labels={"layer": "all layers", "content": "separation figure"},
+        ),
+        summary=report(
+            "results/activations/compare/{first}_vs_{second}/separation.csv",
+            caption="../report/class_separation.rst",
+            category="3 Activations",
+            subcategory="{first} vs {second}",
+            labels={"layer": "all layers", "content": "separation table"},
+        ),
     params:
         large_effect=ACTIVATIONS["compare"]["large_effect"],
     wildcard_constraints:
