@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import numpy as np
 import pytest
-
 from cnnlens import ascent
 from cnnlens.data import standardise_images
 from cnnlens.errors import CnnLensError
 from cnnlens.model import build_cnn
 
+REPOSITORY = Path(__file__).resolve().parents[1]
 VERTICAL_EDGE = np.array([[-1.0, 0.0, 1.0]] * 3, np.float32)
 
 
 @pytest.fixture(scope="module")
 def planted_cnn():
-    """An untrained CNN whose Conv2D_1 map 0 detects vertical edges, map 1 is dead for good
-    (zero kernel, negative bias) and map 2 is asleep (kernel fine, bias far below zero)."""
+    """An untrained CNN whose Conv2D_1 map 0 detects vertical edges, Conv2D_1 map 1 is dead for
+    good (zero kernel, negative bias) and Conv2D_2 map 0 is asleep: its bias lies 0.5 below
+    its largest pre-activation on noise, so noise starts give it zero everywhere."""
     import keras
 
     keras.utils.set_random_seed(7)
@@ -26,9 +30,11 @@ def planted_cnn():
     bias[0] = 0.0
     kernel[:, :, 0, 1] = 0.0
     bias[1] = -1.0
-    kernel[:, :, 0, 2] = VERTICAL_EDGE.T * 0.1
-    bias[2] = -5.0
     model.get_layer("Conv2D_1").set_weights([kernel, bias])
+    pre = ascent.preactivation_model(model, ["Conv2D_2"]).predict(noise(32, seed=9), verbose=0)
+    kernel, bias = model.get_layer("Conv2D_2").get_weights()
+    bias[0] -= pre[..., 0].max() + 0.5
+    model.get_layer("Conv2D_2").set_weights([kernel, bias])
     return model
 
 
@@ -67,7 +73,9 @@ def test_objective_matches_a_direct_computation(planted_cnn, engine):
     activations = conv.predict(images, verbose=0)
     maps = np.array([0, 3, 5, 31])
     values = engine.objective(images, ascent.map_objective(engine, "Conv2D_1", maps))
-    np.testing.assert_allclose(values, activations[np.arange(4), :, :, maps].mean(axis=(1, 2)), rtol=1e-5)
+    np.testing.assert_allclose(
+        values, activations[np.arange(4), :, :, maps].mean(axis=(1, 2)), rtol=1e-5
+    )
     nodes = [(0, 0), (5, 7), (25, 25), (12, 3)]
     node_values = engine.objective(images, ascent.map_objective(engine, "Conv2D_1", maps, nodes))
     expected = [activations[b, i, j, k] for b, ((i, j), k) in enumerate(zip(nodes, maps))]
@@ -76,17 +84,28 @@ def test_objective_matches_a_direct_computation(planted_cnn, engine):
     np.testing.assert_allclose(means, activations.mean(axis=(1, 2)), rtol=1e-5, atol=1e-7)
 
 
-def test_a_dead_map_stays_at_zero_and_a_sleeping_map_is_revived(engine):
+@pytest.mark.parametrize("revival", ["mean", "max"])
+def test_a_dead_map_stays_at_zero_and_a_sleeping_map_is_revived(planted_cnn, revival):
+    engine = ascent.AscentEngine(planted_cnn, ["Conv2D_1", "Conv2D_2"], revival=revival)
     images = noise(2, seed=1)
-    settings = ascent.AscentSettings(steps=80, epsilon=0.05)
-    dead = ascent.run_ascent(engine, images, ascent.map_objective(engine, "Conv2D_1", [1, 2]), settings)
-    # without revival neither map moves: zero activation everywhere, zero gradient
-    assert np.all(dead.history == 0)
-    np.testing.assert_allclose(dead.images, images, atol=1e-5)
-    revived = ascent.run_ascent(
-        engine, images, ascent.map_objective(engine, "Conv2D_1", [1, 2], revive=True), settings
+    dead, sleeping = (
+        ascent.map_objective(engine, layer, [index])
+        for layer, index in (("Conv2D_1", 1), ("Conv2D_2", 0))
     )
-    assert revived.objective[0] == 0  # nothing can wake a zero kernel with a negative bias
+    both = ascent.Objective(
+        weights=tuple(np.concatenate(pair) for pair in zip(dead.weights, sleeping.weights)),
+        masks=(None, None),
+        revive=np.array([False, False]),
+    )
+    settings = ascent.AscentSettings(steps=150, epsilon=0.05)
+    stuck = ascent.run_ascent(engine, images, both, settings)
+    # without revival neither map moves: zero activation everywhere, zero gradient
+    assert np.all(stuck.history == 0)
+    np.testing.assert_allclose(stuck.images, images, atol=1e-5)
+    revived = ascent.run_ascent(
+        engine, images, replace(both, revive=np.array([True, True])), settings
+    )
+    assert revived.objective[0] == 0  # nothing wakes a zero kernel with a negative bias
     assert revived.objective[1] > 0  # pre-activation ascent wakes the sleeping map
 
 
@@ -94,7 +113,9 @@ def test_results_do_not_depend_on_chunking_or_batch_companions(engine):
     images = noise(5, seed=2)
     maps = np.array([0, 3, 4, 7, 9])
     settings = ascent.AscentSettings(steps=15, snapshot_steps=(0, 7))
-    whole = ascent.run_ascent(engine, images, ascent.map_objective(engine, "Conv2D_1", maps), settings)
+    whole = ascent.run_ascent(
+        engine, images, ascent.map_objective(engine, "Conv2D_1", maps), settings
+    )
     chunked = ascent.run_ascent(
         engine, images, ascent.map_objective(engine, "Conv2D_1", maps), replace_chunk(settings, 2)
     )
@@ -107,14 +128,12 @@ def test_results_do_not_depend_on_chunking_or_batch_companions(engine):
 
 
 def replace_chunk(settings: ascent.AscentSettings, chunk_size: int) -> ascent.AscentSettings:
-    from dataclasses import replace
-
     return replace(settings, chunk_size=chunk_size)
 
 
 def test_early_stop_freezes_converged_images(engine):
     images = noise(4, seed=4)
-    objective = ascent.map_objective(engine, "Conv2D_1", [0, 0, 3, 1])
+    objective = ascent.map_objective(engine, "Conv2D_1", [0, 0, 3, 1], revive=True)
     settings = ascent.AscentSettings(
         steps=300, epsilon=0.05, threshold=1e-2, patience=3, early_stop=True, snapshot_steps=(300,)
     )
@@ -129,12 +148,16 @@ def test_early_stop_freezes_converged_images(engine):
 
 
 def test_fully_convolutional_engine_accepts_any_size(planted_cnn):
-    dreamer = ascent.AscentEngine(planted_cnn, ["Conv2D_2", "Conv2D_1"], input_shape=(None, None, 1))
+    dreamer = ascent.AscentEngine(
+        planted_cnn, ["Conv2D_2", "Conv2D_1"], input_shape=(None, None, 1)
+    )
     assert dreamer.channels == (64, 32)
     objective = ascent.layer_objective(dreamer, batch=1, layer_weights={"Conv2D_1": 1.0})
     assert objective.weights[1].sum() == pytest.approx(1.0)
     assert objective.weights[0].sum() == 0
-    result = ascent.run_ascent(dreamer, noise(1, size=60), objective, ascent.AscentSettings(steps=5))
+    result = ascent.run_ascent(
+        dreamer, noise(1, size=60), objective, ascent.AscentSettings(steps=5)
+    )
     assert result.images.shape == (1, 60, 60, 1)
     assert result.objective[0] > result.history[0, 0]
 
@@ -154,11 +177,61 @@ def test_bad_maps_nodes_and_dtypes_are_refused(planted_cnn, engine):
         ascent.map_objective(engine, "Conv2D_2", [0])
     with pytest.raises(CnnLensError, match="dtype"):
         ascent.AscentEngine(planted_cnn, ["Conv2D_1"], compute_dtype="float16")
+    with pytest.raises(CnnLensError, match="revival"):
+        ascent.AscentEngine(planted_cnn, ["Conv2D_1"], revival="median")
 
 
 def test_bfloat16_compute_keeps_float32_images(planted_cnn):
     engine = ascent.AscentEngine(planted_cnn, ["Conv2D_1"], compute_dtype="bfloat16")
     objective = ascent.map_objective(engine, "Conv2D_1", [0, 0])
-    result = ascent.run_ascent(engine, noise(2), objective, ascent.AscentSettings(steps=30, epsilon=0.05))
+    result = ascent.run_ascent(
+        engine, noise(2), objective, ascent.AscentSettings(steps=30, epsilon=0.05)
+    )
     assert result.images.dtype == np.float32
     assert np.all(result.objective > 2 * result.history[:, 0])
+
+
+@pytest.mark.parametrize("layer", ["Conv2D_1", "Conv2D_2", "Conv2D_3"])
+def test_a_step_is_spec_4_3_on_the_original_model(planted_cnn, layer):
+    """The engine's pre-activation copy (cropped input, pooling before ReLU, its own input
+    gradient for the first conv) climbs exactly as the original model's gradient says."""
+    import keras
+    import tensorflow as tf
+
+    engine = ascent.AscentEngine(planted_cnn, [layer])
+    images = tf.constant(noise(3, seed=8))
+    maps = np.array([0, 3, 5])
+    moved, values = engine.step(images, ascent.map_objective(engine, layer, maps), 0.05)
+    original = keras.Model(planted_cnn.inputs, planted_cnn.get_layer(layer).output)
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        activation = original(images)
+        chosen = tf.one_hot(maps, activation.shape[-1])[:, None, None, :]
+        objective = tf.reduce_mean(tf.reduce_sum(activation * chosen, axis=3), axis=[1, 2])
+        total = tf.reduce_sum(objective)
+    gradient = tape.gradient(total, images)
+    rms = tf.sqrt(tf.reduce_mean(tf.square(gradient), axis=[1, 2, 3], keepdims=True))
+    expected = images + 0.05 * gradient / (rms + 1e-7)
+    expected = (
+        expected - tf.reduce_mean(expected, axis=[1, 2, 3], keepdims=True)
+    ) / tf.math.reduce_std(expected, axis=[1, 2, 3], keepdims=True)
+    np.testing.assert_allclose(values.numpy(), objective.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(moved.numpy(), expected.numpy(), atol=1e-5)
+    if layer == "Conv2D_3":  # the last two rows and columns never reach Conv2D_3
+        assert np.all(gradient.numpy()[:, 26:, :, :] == 0)
+
+
+def test_auto_compute_dtype_follows_the_cpu(tmp_path, monkeypatch):
+    from cnnlens import runtime
+
+    native, plain = tmp_path / "native", tmp_path / "plain"
+    native.write_text("flags\t\t: fpu avx2 avx512f avx512_bf16\n")
+    plain.write_text("flags\t\t: fpu avx2\n")
+    monkeypatch.setattr(runtime, "has_gpu", lambda: False)
+    assert ascent.resolve_compute_dtype("auto", str(plain)) == "float32"
+    assert ascent.resolve_compute_dtype("auto", str(native)) == "bfloat16"
+    assert ascent.resolve_compute_dtype("float32", str(native)) == "float32"
+    monkeypatch.setattr(runtime, "has_gpu", lambda: True)
+    assert ascent.resolve_compute_dtype("auto", str(native)) == "float32"
+    with pytest.raises(CnnLensError, match="dtype"):
+        ascent.resolve_compute_dtype("float8")

@@ -40,6 +40,11 @@ Usage::
 
 Everything of one image is independent of the other images of the batch and of the chunking:
 an image's result does not change when it is optimised in another batch.
+
+Speed (2 CPU cores, benchmarks/README.md): all maps of a layer and their restarts are one
+batch; a step costs about 12 MFLOP per image for Conv2D_3, and the engine reaches roughly a
+third of the cores' large-matrix-product throughput. bfloat16 compute is about 1.5x faster
+on CPUs with AVX512-BF16; XLA (``jit_compile``) is slower on this CPU and is not used.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -61,6 +67,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COMPUTE_DTYPES = ("float32", "bfloat16")
+REVIVAL_POOLINGS = ("mean", "max")
 RMS_FLOOR = 1e-7
 STD_FLOOR = 1e-6
 
@@ -83,6 +90,11 @@ def preactivation_model(
     ``input_shape=(None, None, 1)`` it is the fully convolutional conv part (any image size).
     ``compute_dtype="bfloat16"`` runs the convolutions in bfloat16 (float32 weights kept);
     the outputs are float32 either way.
+
+    The pre-activations are exactly the original model's; three rewrites only make the ascent
+    cheaper: input rows and columns no target depends on are cropped away (fixed input sizes),
+    max pooling runs before the ReLU (they commute), and the first conv computes its gradient
+    w.r.t. the image by a matrix product (:func:`image_conv_class`).
     """
     import keras
 
@@ -93,27 +105,88 @@ def preactivation_model(
     for name in names:
         require_conv_layer(model, name)
     deepest = max(_layer_index(model, name) for name in names)
+    layers = model.layers[: deepest + 1]
     policy = "mixed_bfloat16" if compute_dtype == "bfloat16" else "float32"
 
     inputs = keras.Input(shape=tuple(input_shape), name="image")
-    tensor = inputs
+    tensor = _crop_to_receptive_field(inputs, layers, set(names), input_shape)
     pre_activations: dict[str, keras.KerasTensor] = {}
-    for layer in model.layers[: deepest + 1]:
-        if _is_conv(layer):
-            linear = _linear_copy(layer, policy)
-            pre = linear(tensor)
+    skip_next = False
+    for index, layer in enumerate(layers):
+        if skip_next:
+            skip_next = False
+        elif _is_conv(layer):
+            pre = _linear_copy(layer, policy, fast_input_gradient=index == 0)(tensor)
             pre_activations[layer.name] = keras.layers.Activation(
                 "linear", dtype="float32", name=f"{layer.name}_pre"
             )(pre)
+            # max pooling commutes with ReLU: pooling first leaves a quarter of the ReLU work
+            following = layers[index + 1] if index + 1 < len(layers) else None
+            skip_next = isinstance(following, keras.layers.MaxPooling2D)
+            if skip_next:
+                pre = _copy(following, policy)(pre)
             tensor = keras.layers.ReLU(dtype=policy, name=f"{layer.name}_relu")(pre)
         elif _is_pool(layer):
-            tensor = type(layer).from_config({**layer.get_config(), "dtype": policy})(tensor)
+            tensor = _copy(layer, policy)(tensor)
         else:
             raise CnnLensError(
                 f"layer {layer.name!r} ({type(layer).__name__}) lies before a target conv layer; "
                 "only conv and pooling layers can precede the ascent's targets"
             )
     return keras.Model(inputs, [pre_activations[name] for name in names], name="preactivations")
+
+
+def _crop_to_receptive_field(inputs, layers, targets: set[str], input_shape):
+    """Drop the bottom rows and right columns of the input that no target output depends on
+    (valid convolutions and pooling that floors leave some unused: Conv2D_3 of the study's CNN
+    never sees the last 2 rows and columns). Their gradient is zero either way."""
+    import keras
+
+    crops = [
+        _unused_input_cells(layers, targets, size) if size is not None else 0
+        for size in tuple(input_shape)[:2]
+    ]
+    if not any(crops):
+        return inputs
+    return keras.layers.Cropping2D(((0, crops[0]), (0, crops[1])), name="receptive_field")(inputs)
+
+
+def _unused_input_cells(layers, targets: set[str], size: int) -> int:
+    """How many trailing cells of an input dimension of ``size`` no target depends on."""
+    sizes = [size]
+    for layer in layers:
+        window = _window(layer)
+        if window is None:
+            return 0
+        kernel, stride = window
+        sizes.append((sizes[-1] - kernel) // stride + 1)
+    needed = 0
+    for layer, output_size, input_size in zip(layers[::-1], sizes[:0:-1], sizes[-2::-1]):
+        if layer.name in targets:
+            needed = output_size
+        kernel, stride = _window(layer)
+        needed = min(input_size, (needed - 1) * stride + kernel) if needed else 0
+    return size - needed
+
+
+def _window(layer) -> tuple[int, int] | None:
+    """(kernel, stride) of a square valid conv or pooling window; None for anything else."""
+    config = layer.get_config()
+    if config.get("padding") != "valid":
+        return None
+    if _is_conv(layer):
+        kernel, strides, dilation = (
+            config["kernel_size"],
+            config["strides"],
+            config["dilation_rate"],
+        )
+        if len(set(kernel)) == 1 and tuple(strides) == (1, 1) and tuple(dilation) == (1, 1):
+            return kernel[0], 1
+    elif _is_pool(layer):
+        pool, strides = config["pool_size"], config["strides"] or config["pool_size"]
+        if len(set(pool)) == 1 and len(set(strides)) == 1:
+            return pool[0], strides[0]
+    return None
 
 
 def require_conv_layer(model: keras.Model, name: str) -> keras.layers.Layer:
@@ -141,6 +214,22 @@ def check_compute_dtype(compute_dtype: str) -> None:
         )
 
 
+def resolve_compute_dtype(setting: str, cpuinfo: str = "/proc/cpuinfo") -> str:
+    """``"auto"``: bfloat16 on a CPU with native bfloat16 arithmetic (AVX512-BF16 or AMX,
+    about 1.5x faster there) and no GPU, float32 otherwise; other settings unchanged."""
+    if setting != "auto":
+        check_compute_dtype(setting)
+        return setting
+    from cnnlens.runtime import has_gpu
+
+    try:
+        flags = set(open(cpuinfo).read().split())
+    except OSError:
+        flags = set()
+    native = bool(flags & {"avx512_bf16", "amx_bf16"})
+    return "bfloat16" if native and not has_gpu() else "float32"
+
+
 def _is_conv(layer: keras.layers.Layer) -> bool:
     import keras
 
@@ -157,14 +246,107 @@ def _layer_index(model: keras.Model, name: str) -> int:
     return [layer.name for layer in model.layers].index(name)
 
 
-def _linear_copy(layer: keras.layers.Layer, policy: str) -> keras.layers.Layer:
-    """A copy of conv ``layer`` without its activation, holding the trained weights."""
+def _copy(layer: keras.layers.Layer, policy: str) -> keras.layers.Layer:
+    """A new weightless layer configured like ``layer``, computing in ``policy``."""
+    return type(layer).from_config({**layer.get_config(), "dtype": policy})
+
+
+def _linear_copy(
+    layer: keras.layers.Layer, policy: str, fast_input_gradient: bool = False
+) -> keras.layers.Layer:
+    """A copy of conv ``layer`` without its activation, holding the trained weights.
+
+    ``fast_input_gradient``: for the layer that sees the image, a copy whose gradient w.r.t.
+    its input is a matrix product and shifted sums (:func:`image_conv_class`), when it applies.
+    """
+    kernel, bias = layer.get_weights()
+    if fast_input_gradient and _takes_fast_input_gradient(layer):
+        return image_conv_class()(kernel, bias, dtype=policy, name=layer.name)
     config = {**layer.get_config(), "activation": "linear", "dtype": policy}
     config.pop("kernel_regularizer", None)
     copy = type(layer).from_config(config)
     copy.build(layer.input.shape)
-    copy.set_weights(layer.get_weights())
+    copy.set_weights([kernel, bias])
     return copy
+
+
+def _takes_fast_input_gradient(layer: keras.layers.Layer) -> bool:
+    """Whether :func:`image_conv_class` can replace conv ``layer``: valid, stride 1, bias."""
+    window = _window(layer)
+    return window is not None and window[1] == 1 and layer.use_bias and layer.groups == 1
+
+
+@lru_cache(maxsize=1)
+def image_conv_class() -> type:
+    """The Keras layer class ImageConv2D (built on first use: Keras loads only then)."""
+    import keras
+    import tensorflow as tf
+
+    class ImageConv2D(keras.layers.Layer):
+        """A valid, stride-1 convolution (no activation) of the image itself, with a faster
+        gradient w.r.t. the image: TensorFlow's conv2d_backprop_input is slow for images of
+        one or few channels, a matrix product followed by shifted sums is not."""
+
+        def __init__(self, kernel: np.ndarray, bias: np.ndarray, **kwargs) -> None:
+            super().__init__(**kwargs)
+            self.kernel_value = np.asarray(kernel, np.float32)
+            self.bias_value = np.asarray(bias, np.float32)
+
+        def build(self, input_shape) -> None:
+            self.kernel = self.add_weight(
+                shape=self.kernel_value.shape, initializer="zeros", trainable=False, name="kernel"
+            )
+            self.bias = self.add_weight(
+                shape=self.bias_value.shape, initializer="zeros", trainable=False, name="bias"
+            )
+            self.kernel.assign(self.kernel_value)
+            self.bias.assign(self.bias_value)
+
+        def call(self, images):
+            kernel = tf.cast(self.kernel, self.compute_dtype)
+            bias = tf.cast(self.bias, self.compute_dtype)
+            return tf.nn.bias_add(
+                _convolve_image(tf.cast(images, self.compute_dtype), kernel), bias
+            )
+
+        def compute_output_shape(self, input_shape):
+            height, width = self.kernel_value.shape[:2]
+            rows, columns = input_shape[1:3]
+            return (
+                input_shape[0],
+                None if rows is None else rows - height + 1,
+                None if columns is None else columns - width + 1,
+                self.kernel_value.shape[-1],
+            )
+
+    def _convolve_image(images, kernel):
+        @tf.custom_gradient
+        def convolve(images):
+            outputs = tf.nn.conv2d(images, kernel, 1, "VALID")
+
+            def gradient(upstream):
+                height, width, channels, filters = kernel.shape
+                flat = tf.reshape(kernel, [height * width * channels, filters])
+                # each output position's gradient spread over its window of input pixels
+                windows = tf.einsum("bhwf,kf->bhwk", upstream, flat)
+                shape = tf.shape(windows)
+                windows = tf.reshape(
+                    windows, [shape[0], shape[1], shape[2], height, width, channels]
+                )
+                total = 0.0
+                for row in range(height):
+                    for column in range(width):
+                        total += tf.pad(
+                            windows[:, :, :, row, column, :],
+                            [[0, 0], [row, height - 1 - row], [column, width - 1 - column], [0, 0]],
+                        )
+                return total
+
+            return outputs, gradient
+
+        return convolve(images)
+
+    return ImageConv2D
 
 
 # --------------------------------------------------------------------------------------------
@@ -251,8 +433,10 @@ def node_masks(
     nodes = np.asarray(nodes, dtype=np.int64).reshape(-1, 2)
     height, width = shape
     if nodes.size and (
-        nodes[:, 0].min() < 0 or nodes[:, 0].max() >= height
-        or nodes[:, 1].min() < 0 or nodes[:, 1].max() >= width
+        nodes[:, 0].min() < 0
+        or nodes[:, 0].max() >= height
+        or nodes[:, 1].min() < 0
+        or nodes[:, 1].max() >= width
     ):
         raise CnnLensError(
             f"node out of range for {layer}, whose maps are {height}x{width}: "
@@ -285,7 +469,11 @@ class AscentEngine:
     """A pre-activation model of some conv layers and its compiled ascent step.
 
     ``model`` is the trained CNN; ``input_shape=(None, None, 1)`` gives the fully
-    convolutional conv part for images of any size (dreams).
+    convolutional conv part for images of any size (dreams). ``revival`` says what a stuck
+    image (objective exactly 0, revival on) ascends instead: the weighted ``"mean"`` of the
+    pre-activation over positions (or the mask), or its ``"max"`` over positions, which
+    concentrates the climb on the position closest to firing and wakes maps much sooner.
+    ``jit_compile`` compiles the step with XLA (several times slower on CPUs; for GPUs).
     """
 
     def __init__(
@@ -294,16 +482,26 @@ class AscentEngine:
         layer_names: Sequence[str],
         input_shape: tuple[int | None, ...] = (28, 28, 1),
         compute_dtype: str = "float32",
+        revival: str = "mean",
+        jit_compile: bool = False,
     ) -> None:
         import tensorflow as tf
 
+        if revival not in REVIVAL_POOLINGS:
+            raise CnnLensError(
+                f"unknown revival pooling {revival!r}; choose one of {', '.join(REVIVAL_POOLINGS)}"
+            )
         self.layer_names = tuple(layer_names)
         self.compute_dtype = compute_dtype
+        self.revival = revival
         self.model = preactivation_model(model, self.layer_names, input_shape, compute_dtype)
         self.channels = tuple(int(output.shape[-1]) for output in self.model.outputs)
         self.output_shapes = tuple(tuple(output.shape[1:]) for output in self.model.outputs)
-        self._step = tf.function(self._step_graph, reduce_retracing=True)
+        self._step = tf.function(
+            self._step_graph, reduce_retracing=True, jit_compile=jit_compile or None
+        )
         self._evaluate = tf.function(self._objective_graph, reduce_retracing=True)
+        self._revival = tf.function(self._revival_graph, reduce_retracing=True)
         self._pooled = tf.function(self._pooled_graph, reduce_retracing=True)
 
     def layer_position(self, layer: str) -> int:
@@ -328,7 +526,7 @@ class AscentEngine:
     # ---- graph functions (traced by tf.function) ----
 
     def _objectives(self, images, weights, masks, revive):
-        """(objective, revival objective) per image."""
+        """(objective, revival objective) per image; the latter only when ``revive``."""
         import tensorflow as tf
 
         outputs = self.model(images, training=False)
@@ -338,8 +536,9 @@ class AscentEngine:
         for pre, weight, mask in zip(outputs, weights, masks):
             pre = tf.cast(pre, tf.float32)
             objective += tf.reduce_sum(weight * _pool(tf.nn.relu(pre), mask), axis=1)
-            if revive is not None:
-                pre_objective += tf.reduce_sum(weight * _pool(pre, mask), axis=1)
+            if revive:
+                pooled = _pool(pre, mask, self.revival == "max")
+                pre_objective += tf.reduce_sum(weight * pooled, axis=1)
         return objective, pre_objective
 
     def _step_graph(self, images, weights, masks, revive, epsilon):
@@ -347,7 +546,7 @@ class AscentEngine:
 
         with tf.GradientTape() as tape:
             tape.watch(images)
-            objective, pre_objective = self._objectives(images, weights, masks, revive)
+            objective, pre_objective = self._objectives(images, weights, masks, revive is not None)
             ascended = objective
             if revive is not None:
                 ascended = tf.where(revive & (objective <= 0.0), pre_objective, objective)
@@ -358,14 +557,19 @@ class AscentEngine:
         return standardise(moved), objective
 
     def _objective_graph(self, images, weights, masks):
-        return self._objectives(images, weights, masks, None)[0]
+        return self._objectives(images, weights, masks, False)[0]
+
+    def _revival_graph(self, images, weights, masks):
+        return self._objectives(images, weights, masks, True)[1]
 
     def _pooled_graph(self, images):
         import tensorflow as tf
 
         outputs = self.model(images, training=False)
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-        return [tf.reduce_mean(tf.nn.relu(tf.cast(pre, tf.float32)), axis=[1, 2]) for pre in outputs]
+        return [
+            tf.reduce_mean(tf.nn.relu(tf.cast(pre, tf.float32)), axis=[1, 2]) for pre in outputs
+        ]
 
     # ---- eager entry points ----
 
@@ -377,7 +581,10 @@ class AscentEngine:
 
         weights, masks, revive = _objective_tensors(objective)
         return self._step(
-            tf.convert_to_tensor(images, tf.float32), weights, masks, revive,
+            tf.convert_to_tensor(images, tf.float32),
+            weights,
+            masks,
+            revive,
             tf.constant(epsilon, tf.float32),
         )
 
@@ -386,7 +593,9 @@ class AscentEngine:
         weights, masks, _ = _objective_tensors(objective)
         return self._evaluate(images, weights, masks)
 
-    def objective(self, images: np.ndarray, objective: Objective, chunk_size: int = 1024) -> np.ndarray:
+    def objective(
+        self, images: np.ndarray, objective: Objective, chunk_size: int = 1024
+    ) -> np.ndarray:
         """The objective of each image (no step), in chunks of ``chunk_size`` images."""
         values = []
         for start in range(0, len(images), chunk_size):
@@ -395,21 +604,37 @@ class AscentEngine:
             values.append(self.objective_tensor(chunk, part).numpy())
         return np.concatenate(values) if values else np.zeros(0, np.float32)
 
+    def revival_score(
+        self, images: np.ndarray, objective: Objective, chunk_size: int = 1024
+    ) -> np.ndarray:
+        """What a stuck image would climb: the weighted mean or max (``revival``) of the
+        pre-activation; the higher, the closer the image is to making its maps fire."""
+        values = []
+        for start in range(0, len(images), chunk_size):
+            weights, masks, _ = _objective_tensors(objective.take(slice(start, start + chunk_size)))
+            chunk = _as_tensor(images[start : start + chunk_size])
+            values.append(self._revival(chunk, weights, masks).numpy())
+        return np.concatenate(values) if values else np.zeros(0, np.float32)
+
     def mean_activations(self, images: np.ndarray, chunk_size: int = 1024) -> list[np.ndarray]:
         """Per layer, (N, channels): every map's mean ReLU activation over its positions."""
         parts = [
-            [value.numpy() for value in self._pooled(_as_tensor(images[start : start + chunk_size]))]
+            [
+                value.numpy()
+                for value in self._pooled(_as_tensor(images[start : start + chunk_size]))
+            ]
             for start in range(0, len(images), chunk_size)
         ]
         return [np.concatenate(layer) for layer in zip(*parts)]
 
 
-def _pool(values, mask):
-    """(batch, channels): mean over positions, or the mask-weighted sum."""
+def _pool(values, mask, maximum: bool = False):
+    """(batch, channels): mean (or maximum) over positions, or the mask-weighted sum."""
     import tensorflow as tf
 
     if mask is None:
-        return tf.reduce_mean(values, axis=[1, 2])
+        reduce = tf.reduce_max if maximum else tf.reduce_mean
+        return reduce(values, axis=[1, 2])
     return tf.einsum("bhw,bhwc->bc", mask, values)
 
 
@@ -424,7 +649,9 @@ def _objective_tensors(objective: Objective):
     import tensorflow as tf
 
     weights = tuple(tf.convert_to_tensor(weight, tf.float32) for weight in objective.weights)
-    masks = tuple(None if mask is None else tf.convert_to_tensor(mask, tf.float32) for mask in objective.masks)
+    masks = tuple(
+        None if mask is None else tf.convert_to_tensor(mask, tf.float32) for mask in objective.masks
+    )
     revive = tf.convert_to_tensor(objective.revive) if objective.revive.any() else None
     return weights, masks, revive
 
@@ -491,12 +718,14 @@ def run_ascent(
     engine: AscentEngine,
     images: np.ndarray,
     objective: Objective,
-    settings: AscentSettings = AscentSettings(),
+    settings: AscentSettings | None = None,
 ) -> AscentResult:
     """Climb ``settings.steps`` steps from ``images`` (B, H, W, 1), each image its own objective.
 
-    Chunks of ``settings.chunk_size`` images are optimised one after the other.
+    Chunks of ``settings.chunk_size`` images are optimised one after the other; default
+    settings: :class:`AscentSettings` ().
     """
+    settings = AscentSettings() if settings is None else settings
     images = np.asarray(images, np.float32)
     if images.ndim != 4 or len(images) != objective.batch:
         raise CnnLensError(
@@ -504,8 +733,12 @@ def run_ascent(
             "give (batch, height, width, 1) images, one per objective"
         )
     parts = [
-        _run_chunk(engine, images[start : start + settings.chunk_size],
-                   objective.take(slice(start, start + settings.chunk_size)), settings)
+        _run_chunk(
+            engine,
+            images[start : start + settings.chunk_size],
+            objective.take(slice(start, start + settings.chunk_size)),
+            settings,
+        )
         for start in range(0, len(images), settings.chunk_size)
     ]
     if not parts:
@@ -592,8 +825,9 @@ def _run_chunk(
             current = following
     if active.size:
         final[active] = current.numpy()
-    return AscentResult(final, history, snapshots, settings.snapshot_steps,
-                        tracker.converged_step, steps_run)
+    return AscentResult(
+        final, history, snapshots, settings.snapshot_steps, tracker.converged_step, steps_run
+    )
 
 
 def _keep_snapshots(snapshots, snapshot_steps, step, active, current) -> None:

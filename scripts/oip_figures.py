@@ -1,0 +1,12 @@
+"""Rule oip_figures_{layer}: each map's OIP and evolution, and the layer's sheet."""
+
+from cnnlens import runtime
+
+inputs, output, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
+
+with runtime.script_run(snakemake.log[0]):  # noqa: F821
+    from cnnlens import oip
+    from cnnlens.plotting.oip import plot_layer
+
+    result = oip.gather_chunks(inputs.chunks)
+    plot_layer(result, output.maps, output.evolutions, output.sheet, params.colormap)

@@ -1,0 +1,196 @@
+"""The OIP search: restarts, screen, revival, dead maps, chunking, outputs, figures; and the
+oip stage's files in the tiny pipeline run."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from cnnlens import oip
+from cnnlens.errors import CnnLensError
+from cnnlens.files import read_csv
+from cnnlens.plotting.oip import equalise, plot_layer, plot_node_layer
+from test_ascent import noise, planted_cnn  # noqa: F401  (planted_cnn is a fixture)
+
+SETTINGS = oip.SearchSettings(
+    seed=11,
+    restarts=2,
+    steps=25,
+    epsilon=0.05,
+    snapshot_steps=(0, 5, 25),
+    candidates=3,
+    screen_steps=2,
+    extra_steps=10,
+    compute_dtype="float32",
+)
+
+
+@pytest.fixture(scope="module")
+def search(planted_cnn):  # noqa: F811
+    return oip.OipSearch(planted_cnn, "Conv2D_1", SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def result(search):
+    """Maps 0 (planted edge detector), 1 (dead: zero kernel, negative bias), 2..5."""
+    return search.run(oip.Targets("Conv2D_1", np.arange(6)), noise(40, seed=5))
+
+
+def test_log_spaced_snapshots_and_chunks():
+    assert oip.log_snapshot_steps(400) == (0, 9, 18, 36, 72, 144, 288, 400)
+    assert oip.log_snapshot_steps(600)[-3:] == (288, 576, 600)
+    assert oip.map_chunks(128, None) == [(0, 127)]
+    assert oip.map_chunks(32, 12) == [(0, 11), (12, 23), (24, 31)]
+    assert oip.chunk_files("Conv2D_1", 32, 20) == [
+        "results/oips/Conv2D_1/chunks/maps_000-019.npz",
+        "results/oips/Conv2D_1/chunks/maps_020-031.npz",
+    ]
+
+
+def test_result_shapes(result):
+    assert result.restart_images.shape == (6, 2, 28, 28)
+    assert result.oips.shape == (6, 28, 28) and result.oips.dtype == np.float32
+    assert result.histories.shape == (6, 2, 26)
+    assert result.snapshots.shape == (6, 3, 28, 28)
+    assert result.test_max.shape == result.test_p99.shape == (6,)
+    np.testing.assert_allclose(result.oips.mean(axis=(1, 2)), 0, atol=1e-5)
+    np.testing.assert_allclose(result.oips.std(axis=(1, 2)), 1, atol=1e-3)
+
+
+def test_the_planted_map_beats_noise_and_the_dead_map_is_reported_dead(result):
+    rows = {row["map"]: row for row in oip.summary_rows(result)}
+    assert rows[0]["status"] == "ok"
+    assert float(rows[0]["objective"]) > 2 * float(rows[0]["test_max"])
+    assert rows[0]["beats_test"] is True
+    dead = rows[1]
+    assert dead["status"] == "dead" and float(dead["objective"]) == 0
+    # the tries are recorded: every restart screened, then the extra revival steps
+    assert dead["candidates"] == SETTINGS.restarts * SETTINGS.candidates
+    assert dead["revival_steps"] == SETTINGS.extra_steps
+    assert dead["restart_similarity"] == dead["shifted_similarity"] == ""
+    assert oip.layer_counts(result)["dead"] == 1
+
+
+def test_seeding_does_not_depend_on_chunking(planted_cnn, search, result):  # noqa: F811
+    parts = [search.run(oip.Targets("Conv2D_1", maps)) for maps in (np.arange(3, 6), np.arange(3))]
+    merged = oip.SearchResult.concatenate(parts)
+    np.testing.assert_array_equal(merged.maps, np.arange(6))
+    np.testing.assert_allclose(merged.restart_images, result.restart_images, atol=1e-5)
+    np.testing.assert_allclose(merged.histories, result.histories, rtol=1e-4, atol=1e-6)
+    smaller_batches = oip.OipSearch(planted_cnn, "Conv2D_1", replace(SETTINGS, batch_size=5))
+    rerun = smaller_batches.run(oip.Targets("Conv2D_1", np.arange(6)))
+    np.testing.assert_allclose(rerun.restart_images, result.restart_images, atol=1e-5)
+
+
+def test_save_load_and_layer_outputs(result, tmp_path):
+    result.save(tmp_path / "chunk.npz")
+    loaded = oip.SearchResult.load(tmp_path / "chunk.npz")
+    np.testing.assert_array_equal(loaded.restart_images, result.restart_images)
+    assert loaded.layer == "Conv2D_1"
+    maps = oip.map_files(str(tmp_path), loaded.maps, ".npy")
+    oip.save_layer(loaded, maps, tmp_path / "summary.csv")
+    array = np.load(maps[0])
+    assert array.shape == (28, 28) and array.dtype == np.float32
+    rows = read_csv(tmp_path / "summary.csv")
+    assert list(rows[0]) == list(oip.SUMMARY_COLUMNS)
+    assert [row["status"] for row in rows] == ["ok", "dead", "ok", "ok", "ok", "ok"]
+    with pytest.raises(CnnLensError, match="do not cover"):
+        oip.save_layer(loaded, maps[:-1], tmp_path / "summary.csv")
+
+
+def test_figures_are_written(result, tmp_path):
+    two = oip.SearchResult.concatenate([result])
+    maps = oip.map_files(str(tmp_path), two.maps, ".png")
+    evolutions = oip.map_files(str(tmp_path), two.maps, "_evolution.png")
+    plot_layer(two, maps, evolutions, tmp_path / "sheet.png")
+    for path in [*maps, *evolutions, tmp_path / "sheet.png"]:
+        assert (tmp_path / path).stat().st_size > 1000
+
+
+def test_equalise_spreads_values_evenly():
+    image = np.exp(np.linspace(0, 5, 100)).reshape(10, 10)
+    np.testing.assert_allclose(np.sort(equalise(image).ravel()), np.linspace(0, 1, 100))
+
+
+def test_node_oips_have_one_image_per_position(planted_cnn, tmp_path):  # noqa: F811
+    settings = replace(SETTINGS, steps=5, snapshot_steps=(0, 5))
+    result = oip.search_nodes(planted_cnn, "Conv2D_3", [4, 2], settings)
+    grids = oip.node_grids(result)
+    assert [map_index for map_index, _, _ in grids] == [4, 2]
+    assert grids[0][1].shape == (3, 3, 28, 28) and grids[0][2].shape == (3, 3)
+    arrays = oip.map_files(str(tmp_path), [4, 2], ".npy")
+    oip.save_nodes(result, arrays, tmp_path / "summary.csv")
+    assert np.load(arrays[1]).shape == (3, 3, 28, 28)
+    rows = read_csv(tmp_path / "summary.csv")
+    assert len(rows) == 18 and rows[0]["node"] == "0,0" and rows[-1]["node"] == "2,2"
+    figures = oip.map_files(str(tmp_path), [4, 2], ".png")
+    plot_node_layer(result, figures)
+    assert all((tmp_path / path).stat().st_size > 1000 for path in figures)
+
+
+def test_staged_strategy_adds_scales_along_the_way(planted_cnn):  # noqa: F811
+    staged = replace(
+        SETTINGS, staged=True, scales=(3, 14, 28), factors=(1.0, 0.5, 0.5), stage_starts=(5, 10)
+    )
+    result = oip.OipSearch(planted_cnn, "Conv2D_1", staged).run(oip.Targets("Conv2D_1", [0]))
+    assert result.histories.shape == (1, 2, 26)
+    assert np.all(result.objective > result.histories[:, :, 0].max())
+    # the first stage starts from long-range noise only: smooth
+    start = result.snapshots[0, 0]
+    assert np.corrcoef(start[:, :-1].ravel(), start[:, 1:].ravel())[0, 1] > 0.8
+    with pytest.raises(CnnLensError, match="stage_starts"):
+        replace(staged, stage_starts=(5,)).check()
+
+
+def test_similarity_of_restarts():
+    image = np.random.default_rng(0).normal(size=(28, 28))
+    images = np.stack([np.stack([image, image, -image]), np.stack([image, 2 * image, image])])
+    alive = np.array([[True, True, True], [True, False, False]])
+    similarity = oip.restart_similarity(images, alive)
+    assert similarity[0] == pytest.approx((1 - 1 - 1) / 3)
+    assert np.isnan(similarity[1])
+    moved = np.stack([np.stack([image, np.roll(image, 3, axis=1)])])
+    assert oip.restart_similarity(moved, np.ones((1, 2), bool))[0] < 0.3
+    assert oip.restart_similarity(moved, np.ones((1, 2), bool), max_shift=3)[0] == pytest.approx(1)
+
+
+def test_unknown_maps_are_refused(planted_cnn):  # noqa: F811
+    with pytest.raises(CnnLensError, match="does not have"):
+        oip.search_maps(planted_cnn, "Conv2D_1", [31, 32], SETTINGS, None)
+
+
+def test_config_is_checked_before_any_job_runs():
+    import yaml
+    from cnnlens.configuration import validate_config
+    from test_ascent import REPOSITORY
+
+    config = yaml.safe_load((REPOSITORY / "config.yaml").read_text())
+    validate_config(config, REPOSITORY / "workflow" / "schemas" / "config.schema.yaml")
+    maps = {"Conv2D_1": 32, "Conv2D_2": 64, "Conv2D_3": 128}
+    oip.check_config(config["oip"], config["seed"], maps)
+    config["oip"]["node_oips"]["maps"] = [128]
+    with pytest.raises(CnnLensError, match="node_oips"):
+        oip.check_config(config["oip"], config["seed"], maps)
+
+
+# ---- the oip stage in the tiny pipeline run ----
+
+
+@pytest.mark.pipeline
+def test_pipeline_writes_every_maps_oip(tiny_run):
+    layer_directory = tiny_run.path("results/oips/Conv2D_1")
+    rows = read_csv(layer_directory / "summary.csv")
+    assert [int(row["map"]) for row in rows] == list(range(32))
+    assert set(rows[0]) == set(oip.SUMMARY_COLUMNS)
+    for k in range(32):
+        assert np.load(layer_directory / f"map_{k:03d}.npy").shape == (28, 28)
+        assert (layer_directory / f"map_{k:03d}.png").is_file()
+        assert (layer_directory / f"map_{k:03d}_evolution.png").is_file()
+    assert (layer_directory / "sheet.png").is_file()
+    assert sorted(path.name for path in (layer_directory / "chunks").iterdir()) == [
+        "maps_000-019.npz",
+        "maps_020-031.npz",
+    ]
+    nodes = np.load(tiny_run.path("results/oips/Conv2D_3/nodes/map_005.npy"))
+    assert nodes.shape == (3, 3, 28, 28)

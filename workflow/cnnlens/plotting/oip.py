@@ -1,0 +1,286 @@
+"""Figures of the OIP stage: one map's OIP, its evolution, a layer's sheet, node OIPs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from cnnlens.files import atomic_path
+from cnnlens.plotting.figures import (
+    DPI,
+    grid_shape,
+    plt,
+    resolve_colormap,
+    save_figure,
+    tile_mosaic,
+)
+
+#: OIPs are standardised images: this range shows them without clipping much.
+DISPLAY_RANGE = (-3.0, 3.0)
+COLORMAP_SETTING = "oip.colormap"
+
+
+def equalise(image: np.ndarray) -> np.ndarray:
+    """Histogram equalisation: every pixel replaced by its rank, scaled to 0..1."""
+    flat = np.asarray(image, np.float64).reshape(-1)
+    ranks = np.empty(flat.size)
+    ranks[np.argsort(flat, kind="stable")] = np.arange(flat.size)
+    return (ranks / max(flat.size - 1, 1)).reshape(np.shape(image))
+
+
+def describe(objective: float, status: str) -> str:
+    return "dead: never fired" if status == "dead" else f"objective {objective:.4g}"
+
+
+class MapOipFigure:
+    """The OIP twice: plain colour map with a colour bar, and contrast-enhanced (equalised).
+
+    Built once and redrawn for every map of a layer (figures are slow to build)."""
+
+    def __init__(self, colormap: str = "viridis") -> None:
+        self.figure, (plain, enhanced) = plt.subplots(1, 2, figsize=(6.4, 3.4))
+        self.figure.subplots_adjust(left=0.02, right=0.98, bottom=0.04, top=0.8, wspace=0.25)
+        blank = np.zeros((28, 28))
+        self.plain = plain.imshow(blank, cmap=resolve_colormap(colormap, COLORMAP_SETTING))
+        self.figure.colorbar(self.plain, ax=plain, fraction=0.046, pad=0.04)
+        self.enhanced = enhanced.imshow(blank, cmap="gray", vmin=0, vmax=1)
+        for axis, title in ((plain, "plain"), (enhanced, "contrast-enhanced")):
+            _no_ticks(axis)
+            axis.set_title(title)
+        self.title = self.figure.suptitle("")
+
+    def save(self, image: np.ndarray, title: str, path: str | os.PathLike) -> None:
+        self.plain.set_data(image)
+        self.plain.set_clim(float(np.min(image)), float(np.max(image)))
+        self.enhanced.set_data(equalise(image))
+        self.title.set_text(title)
+        save_open_figure(self.figure, path)
+
+
+class EvolutionFigure:
+    """The best restart's image at the snapshot steps, and every restart's objective per step.
+
+    Built once per layer (same snapshot steps and restarts) and redrawn for every map."""
+
+    def __init__(
+        self, snapshot_steps: Sequence[int], restarts: int, steps: int, colormap: str = "viridis"
+    ) -> None:
+        self.snapshot_steps = list(snapshot_steps)
+        columns = max(len(self.snapshot_steps), 1)
+        self.figure = plt.figure(figsize=(1.6 * columns + 0.6, 4.8))
+        grid = self.figure.add_gridspec(
+            2,
+            columns,
+            height_ratios=(1, 1.1),
+            left=0.08,
+            right=0.98,
+            bottom=0.1,
+            top=0.84,
+            hspace=0.35,
+        )
+        cmap = resolve_colormap(colormap, COLORMAP_SETTING)
+        self.images, self.image_titles = [], []
+        for column in range(len(self.snapshot_steps)):
+            axis = self.figure.add_subplot(grid[0, column])
+            self.images.append(
+                axis.imshow(
+                    np.zeros((28, 28)), cmap=cmap, vmin=DISPLAY_RANGE[0], vmax=DISPLAY_RANGE[1]
+                )
+            )
+            self.image_titles.append(axis.set_title("", fontsize=8))
+            _no_ticks(axis)
+        self.curves = self.figure.add_subplot(grid[1, :])
+        self.lines = [
+            self.curves.plot(np.arange(steps + 1), np.zeros(steps + 1))[0] for _ in range(restarts)
+        ]
+        self.curves.set_xscale("symlog", linthresh=10)
+        self.curves.set_xlim(0, max(steps, 1))
+        self.curves.set(xlabel="step", ylabel="objective (mean activation)")
+        self.curves.grid(alpha=0.3)
+        self.title = self.figure.suptitle("")
+
+    def save(
+        self,
+        snapshots: np.ndarray,
+        histories: np.ndarray,
+        best: int,
+        title: str,
+        path: str | os.PathLike,
+    ) -> None:
+        for step, image, shown, label in zip(
+            self.snapshot_steps, snapshots, self.images, self.image_titles
+        ):
+            shown.set_data(image)
+            label.set_text(f"step {step}\n{histories[best, step]:.3g}")
+        for restart, (line, history) in enumerate(zip(self.lines, histories)):
+            chosen = restart == best
+            line.set_ydata(history)
+            line.set(
+                linewidth=1.8 if chosen else 0.8,
+                alpha=1 if chosen else 0.6,
+                label=f"restart {restart}" + (" (best)" if chosen else ""),
+                zorder=3 if chosen else 2,
+            )
+        low, high = float(np.min(histories)), float(np.max(histories))
+        margin = 0.05 * (high - low) or 0.05
+        self.curves.set_ylim(low - margin, high + margin)
+        self.curves.legend(fontsize=7, ncol=min(len(self.lines), 4), loc="upper left")
+        self.title.set_text(title)
+        save_open_figure(self.figure, path)
+
+
+def _no_ticks(axis) -> None:
+    axis.set_xticks([])
+    axis.set_yticks([])
+
+
+def save_open_figure(figure, path: str | os.PathLike) -> None:
+    """Save ``figure`` atomically and keep it open for the next map."""
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, dpi=DPI, pil_kwargs={"compress_level": 2})
+
+
+def map_title(layer: str, map_index: int, objective: float, status: str) -> str:
+    return f"{layer} map {map_index}: {describe(objective, status)}"
+
+
+def plot_map_oip(
+    image: np.ndarray,
+    layer: str,
+    map_index: int,
+    objective: float,
+    status: str,
+    path: str | os.PathLike,
+    colormap: str = "viridis",
+) -> None:
+    """One map's OIP figure (see :class:`MapOipFigure`)."""
+    figure = MapOipFigure(colormap)
+    figure.save(image, map_title(layer, map_index, objective, status), path)
+    plt.close(figure.figure)
+
+
+def plot_evolution(
+    snapshots: np.ndarray,
+    snapshot_steps: Sequence[int],
+    histories: np.ndarray,
+    best: int,
+    layer: str,
+    map_index: int,
+    path: str | os.PathLike,
+    colormap: str = "viridis",
+) -> None:
+    """One map's evolution figure (see :class:`EvolutionFigure`)."""
+    figure = EvolutionFigure(snapshot_steps, len(histories), histories.shape[1] - 1, colormap)
+    figure.save(snapshots, histories, best, f"{layer} map {map_index}: from noise to OIP", path)
+    plt.close(figure.figure)
+
+
+def plot_sheet(
+    oips: np.ndarray,
+    maps: Sequence[int],
+    statuses: Sequence[str],
+    layer: str,
+    path: str | os.PathLike,
+    colormap: str = "viridis",
+    columns: int = 8,
+) -> None:
+    """All OIPs of a layer in one grid (8 per row), each labelled with its map; dead maps
+    are marked."""
+    mosaic = tile_mosaic(np.clip(oips, *DISPLAY_RANGE), columns=columns)
+    rows, columns = grid_shape(len(oips), columns)
+    height, width = oips.shape[1:]
+    figure, axis = plt.subplots(figsize=(1.2 * columns + 0.8, 1.2 * rows + 0.8))
+    axis.imshow(
+        mosaic,
+        cmap=resolve_colormap(colormap, COLORMAP_SETTING, bad="white"),
+        vmin=DISPLAY_RANGE[0],
+        vmax=DISPLAY_RANGE[1],
+    )
+    for index, (map_index, status) in enumerate(zip(maps, statuses)):
+        row, column = divmod(index, columns)
+        dead = status == "dead"
+        axis.text(
+            column * (width + 1) + 0.5,
+            row * (height + 1) + 0.5,
+            f"{map_index}" + (" dead" if dead else ""),
+            color="white",
+            fontsize=6,
+            va="top",
+            ha="left",
+            bbox={
+                "facecolor": "red" if dead else "black",
+                "alpha": 0.8 if dead else 0.5,
+                "pad": 0.5,
+                "linewidth": 0,
+            },
+        )
+    axis.set_axis_off()
+    alive = sum(status != "dead" for status in statuses)
+    axis.set_title(f"{layer}: OIPs of {len(oips)} maps ({alive} with an OIP)")
+    save_figure(figure, path)
+
+
+def plot_node_oips(
+    oips: np.ndarray,
+    objectives: np.ndarray,
+    layer: str,
+    map_index: int,
+    path: str | os.PathLike,
+    colormap: str = "viridis",
+) -> None:
+    """One map's node OIPs (H, W, 28, 28), each at its node's place in the map."""
+    height, width = oips.shape[:2]
+    figure, axes = plt.subplots(height, width, figsize=(1.7 * width, 1.8 * height), squeeze=False)
+    cmap = resolve_colormap(colormap, COLORMAP_SETTING)
+    for (i, j), axis in np.ndenumerate(axes):
+        axis.imshow(oips[i, j], cmap=cmap, vmin=DISPLAY_RANGE[0], vmax=DISPLAY_RANGE[1])
+        axis.set_title(f"node ({i}, {j})\n{objectives[i, j]:.3g}", fontsize=8)
+        axis.set_xticks([])
+        axis.set_yticks([])
+    figure.suptitle(f"{layer} map {map_index}: one OIP per node")
+    figure.tight_layout()
+    save_figure(figure, path)
+
+
+def plot_layer(
+    result,
+    map_paths: Sequence[str | os.PathLike],
+    evolution_paths: Sequence[str | os.PathLike],
+    sheet_path: str | os.PathLike,
+    colormap: str = "viridis",
+) -> None:
+    """Every figure of one layer's OIP search (a :class:`cnnlens.oip.SearchResult`)."""
+    from cnnlens.oip import check_outputs
+
+    check_outputs(result, map_paths, "OIP figure")
+    check_outputs(result, evolution_paths, "evolution figure")
+    statuses = np.where(result.dead, "dead", "ok")
+    best = result.best_restart
+    oip_figure = MapOipFigure(colormap)
+    restarts, length = result.histories.shape[1:]
+    evolution = EvolutionFigure(result.snapshot_steps, restarts, length - 1, colormap)
+    for index, map_index in enumerate(result.maps):
+        title = map_title(
+            result.layer, int(map_index), float(result.objective[index]), statuses[index]
+        )
+        oip_figure.save(result.oips[index], title, map_paths[index])
+        evolution.save(
+            result.snapshots[index],
+            result.histories[index],
+            int(best[index]),
+            f"{result.layer} map {map_index}: from noise to OIP",
+            evolution_paths[index],
+        )
+    plt.close(oip_figure.figure)
+    plt.close(evolution.figure)
+    plot_sheet(result.oips, result.maps, statuses, result.layer, sheet_path, colormap)
+
+
+def plot_node_layer(result, paths: Sequence[str | os.PathLike], colormap: str = "viridis") -> None:
+    """One node-OIP figure per map of a node search (a :class:`cnnlens.oip.SearchResult`)."""
+    from cnnlens.oip import node_grids
+
+    for (map_index, images, values), path in zip(node_grids(result), paths, strict=True):
+        plot_node_oips(images, values, result.layer, map_index, path, colormap)
