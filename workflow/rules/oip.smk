@@ -33,6 +33,7 @@ OIP_FILES = {
     for suffix in (".npy", ".png", "_evolution.png")
 }
 NODE_OIPS = OIP["node_oips"]
+
 NODE_DIRECTORY = f"results/oips/{NODE_OIPS['layer']}/nodes"
 
 
@@ -78,7 +79,13 @@ for oip_layer in OIP["layers"]:
             library=script_dependencies("oip_gather"),
         output:
             maps=OIP_FILES[oip_layer, ".npy"],
-            summary=f"results/oips/{oip_layer}/summary.csv",
+            summary=report(
+                f"results/oips/{oip_layer}/summary.csv",
+                caption="../report/oip_summary.rst",
+                category="4 OIPs",
+                subcategory=oip_layer,
+                labels={"map": "all", "figure": "summary table"},
+            ),
         log:
             log_path(f"oip/gather_{oip_layer}"),
         benchmark:
@@ -95,9 +102,27 @@ for oip_layer in OIP["layers"]:
             chunks=OIP_CHUNKS[oip_layer],
             library=script_dependencies("oip_figures"),
         output:
-            maps=OIP_FILES[oip_layer, ".png"],
-            evolutions=OIP_FILES[oip_layer, "_evolution.png"],
-            sheet=f"results/oips/{oip_layer}/sheet.png",
+            maps=report_each(
+                OIP_FILES[oip_layer, ".png"],
+                map_labels(range(OIP_MAPS[oip_layer]), "OIP"),
+                caption="../report/oip_map.rst",
+                category="4 OIPs",
+                subcategory=oip_layer,
+            ),
+            evolutions=report_each(
+                OIP_FILES[oip_layer, "_evolution.png"],
+                map_labels(range(OIP_MAPS[oip_layer]), "evolution"),
+                caption="../report/oip_evolution.rst",
+                category="4 OIPs",
+                subcategory=oip_layer,
+            ),
+            sheet=report(
+                f"results/oips/{oip_layer}/sheet.png",
+                caption="../report/oip_sheet.rst",
+                category="4 OIPs",
+                subcategory=oip_layer,
+                labels={"map": "all", "figure": "sheet"},
+            ),
         params:
             colormap=OIP["colormap"],
         log:
@@ -124,8 +149,20 @@ rule oip_nodes:
         library=script_dependencies("oip_nodes"),
     output:
         arrays=map_files(NODE_DIRECTORY, NODE_OIPS["maps"], ".npy"),
-        figures=map_files(NODE_DIRECTORY, NODE_OIPS["maps"], ".png"),
-        summary=f"{NODE_DIRECTORY}/summary.csv",
+        figures=report_each(
+            map_files(NODE_DIRECTORY, NODE_OIPS["maps"], ".png"),
+            map_labels(NODE_OIPS["maps"], "node OIPs"),
+            caption="../report/oip_nodes.rst",
+            category="4 OIPs",
+            subcategory=f"{NODE_OIPS['layer']} nodes",
+        ),
+        summary=report(
+            f"{NODE_DIRECTORY}/summary.csv",
+            caption="../report/oip_nodes.rst",
+            category="4 OIPs",
+            subcategory=f"{NODE_OIPS['layer']} nodes",
+            labels={"map": "all", "figure": "summary table"},
+        ),
     params:
         seed=config["seed"],
         search=search_config(OIP),
