@@ -24,8 +24,8 @@ CHROMIUM_FLAGS = (
 SHOW_OIP_GALLERY = """<script>
 window.addEventListener("load", () => setTimeout(() => {
   const sheet = Object.keys(results).find(path => /oips\\/Conv2D_1\\/sheet.png$/.test(path));
-  app.setView({navbarMode: "subcategory", category: "4 OIPs", subcategory: "Conv2D_1"});
-  app.setView({content: "img", contentPath: results[sheet].data_uri, resultPath: sheet});
+  app.setView({navbarMode: "subcategory", category: "4 OIPs", subcategory: "Conv2D_1",
+               content: "img", contentPath: results[sheet].data_uri, resultPath: sheet});
 }, 500));
 </script>"""
 
