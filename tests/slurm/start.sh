@@ -8,10 +8,12 @@
 # Debian 12's Slurm 22.05 (slurmctld, slurmd, slurmdbd with MariaDB for accounting, so that
 # `sacct` answers as on a real cluster), munge for authentication, no systemd: every daemon is
 # started here and its PID written under $CNNLENS_SLURM_DIR (default /tmp/cnnlens-slurm).
-# The node has this machine's CPUs, a little less memory than `slurmd -C` reports, and one fake
-# GPU (a character-device clone of /dev/null) so that `--gpus=1` jobs run with
-# CUDA_VISIBLE_DEVICES set. Jobs run as the submitting user. Everything listens on 127.0.0.1
-# only. If a SLURM controller already answers, nothing is installed or started.
+# The node offers $CNNLENS_SLURM_CPUS CPUs (default: 4 per core, so that the many short jobs of
+# a test run overlap as they would on a cluster's nodes), a little less memory than
+# `slurmd -C` reports, and $CNNLENS_SLURM_GPUS fake GPUs (default 2: character-device clones
+# of /dev/null) so that `--gpus=1` jobs run with CUDA_VISIBLE_DEVICES set. Jobs run as the
+# submitting user. Everything listens on 127.0.0.1 only. If a SLURM controller already
+# answers, nothing is installed or started.
 set -euo pipefail
 
 STATE_DIR="${CNNLENS_SLURM_DIR:-/tmp/cnnlens-slurm}"
@@ -19,6 +21,7 @@ CLUSTER=cnnlens
 PARTITION=cnnlens
 ACCOUNT=cnnlens
 DB_PORT="${CNNLENS_SLURM_DB_PORT:-13306}"
+GPUS="${CNNLENS_SLURM_GPUS:-2}"
 DB_PASSWORD=cnnlens-test-only
 CONF_DIR=/etc/slurm
 MARKER="# Written by cnnlens tests/slurm/start.sh"
@@ -74,9 +77,8 @@ write_configs() {
     fi
     mkdir -p "$CONF_DIR"
     local cpus memory
-    cpus=$(nproc)
+    cpus=${CNNLENS_SLURM_CPUS:-$(($(nproc) * 4))}
     memory=$(node_memory_mb)
-    mknod -m 666 "$STATE_DIR/fake-gpu0" c 1 3  # same device numbers as /dev/null
     cat >"$CONF_DIR/slurm.conf" <<EOF
 $MARKER: a one-node test cluster.
 ClusterName=$CLUSTER
@@ -91,13 +93,21 @@ SlurmctldPidFile=$STATE_DIR/slurmctld.pid
 SlurmdPidFile=$STATE_DIR/slurmd.pid
 SlurmctldLogFile=$STATE_DIR/log/slurmctld.log
 SlurmdLogFile=$STATE_DIR/log/slurmd.log
-# No cgroups here: linuxproc tracks job processes; task/none would warn about cpu binding.
+# No cgroups here: linuxproc tracks job processes; task/none would warn about cpu binding, and
+# binding itself fails when the node offers more CPUs than the hardware has: no binding.
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/affinity
+TaskPluginParam=None
 SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 ReturnToService=2
+# The node offers the CPUs configured below, not only those the hardware has.
+SlurmdParameters=config_overrides
+MpiDefault=none
+MailProg=/bin/true
+# A job that names no memory gets this much per CPU, not the whole node.
+DefMemPerCPU=1000
 # Finished jobs stay visible to squeue this long (the status poll interval is far shorter).
 MinJobAge=600
 InactiveLimit=0
@@ -110,13 +120,14 @@ JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherFrequency=30
 JobCompType=jobcomp/none
 GresTypes=gpu
-NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory Gres=gpu:fake:1 State=UNKNOWN
+NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory Gres=gpu:fake:$GPUS State=UNKNOWN
 PartitionName=$PARTITION Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 EOF
-    cat >"$CONF_DIR/gres.conf" <<EOF
-$MARKER
-NodeName=$NODE Name=gpu Type=fake File=$STATE_DIR/fake-gpu0
-EOF
+    echo "$MARKER" >"$CONF_DIR/gres.conf"
+    for ((gpu = 0; gpu < GPUS; gpu++)); do
+        mknod -m 666 "$STATE_DIR/fake-gpu$gpu" c 1 3  # the device numbers of /dev/null
+        echo "NodeName=$NODE Name=gpu Type=fake File=$STATE_DIR/fake-gpu$gpu" >>"$CONF_DIR/gres.conf"
+    done
     cat >"$CONF_DIR/slurmdbd.conf" <<EOF
 $MARKER
 AuthType=auth/munge
@@ -151,23 +162,26 @@ start_munge() {
     mkdir -p "$STATE_DIR/munge" && chown munge:munge "$STATE_DIR/munge"
     runuser -u munge -- /usr/sbin/munged --pid-file="$STATE_DIR/munge/munged.pid" \
         --log-file="$STATE_DIR/munge/munged.log"
-    wait_for 20 sh -c 'munge -n | unmunge' || die "munged did not start ($STATE_DIR/munge/munged.log)"
+    wait_for 20 sh -c 'munge -n | unmunge' \
+        || die "munged did not start ($STATE_DIR/munge/munged.log)"
 }
 
 start_mariadb() {
-    local data="$STATE_DIR/mariadb"
-    mkdir -p "$data" && chown mysql:mysql "$data"
-    mariadb-install-db --no-defaults --user=mysql --datadir="$data" --skip-test-db \
+    # mariadbd runs as the mysql user: its data, socket, PID and log live in a folder it owns.
+    local home="$STATE_DIR/mariadb"
+    mkdir -p "$home" && chown mysql:mysql "$home"
+    mariadb-install-db --no-defaults --user=mysql --datadir="$home/data" --skip-test-db \
         --auth-root-authentication-method=socket >"$STATE_DIR/log/mariadb-install.log" 2>&1 \
         || die "mariadb-install-db failed ($STATE_DIR/log/mariadb-install.log)"
-    /usr/sbin/mariadbd --no-defaults --user=mysql --datadir="$data" \
-        --socket="$STATE_DIR/mariadb.sock" --pid-file="$STATE_DIR/mariadb.pid" \
+    /usr/sbin/mariadbd --no-defaults --user=mysql --datadir="$home/data" \
+        --socket="$home/mariadb.sock" --pid-file="$home/mariadb.pid" \
         --port="$DB_PORT" --bind-address=127.0.0.1 --skip-name-resolve \
-        --innodb-buffer-pool-size=64M --log-error="$STATE_DIR/log/mariadb.log" \
+        --innodb-buffer-pool-size=128M --innodb-lock-wait-timeout=900 \
+        --log-error="$home/mariadb.log" \
         </dev/null >/dev/null 2>&1 &
-    wait_for 60 mariadb-admin --no-defaults --socket="$STATE_DIR/mariadb.sock" ping \
-        || die "MariaDB did not start ($STATE_DIR/log/mariadb.log)"
-    mariadb --no-defaults --socket="$STATE_DIR/mariadb.sock" -u root <<EOF
+    wait_for 60 mariadb-admin --no-defaults --socket="$home/mariadb.sock" ping \
+        || die "MariaDB did not start ($home/mariadb.log)"
+    mariadb --no-defaults --socket="$home/mariadb.sock" -u root <<EOF
 CREATE USER 'slurm'@'127.0.0.1' IDENTIFIED BY '$DB_PASSWORD';
 GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';
 EOF
@@ -175,7 +189,8 @@ EOF
 
 start_slurm_daemons() {
     /usr/sbin/slurmdbd
-    wait_for 60 sacctmgr -n show cluster || die "slurmdbd did not answer ($STATE_DIR/log/slurmdbd.log)"
+    wait_for 60 sacctmgr -n show cluster \
+        || die "slurmdbd did not answer ($STATE_DIR/log/slurmdbd.log)"
     sacctmgr -i add cluster "$CLUSTER" >/dev/null
     sacctmgr -i add account "$ACCOUNT" Cluster="$CLUSTER" \
         Description="cnnlens tests" Organization=cnnlens >/dev/null
@@ -200,8 +215,9 @@ main() {
         return
     fi
     [[ $(id -u) == 0 ]] || die "starting the test cluster needs root (run with sudo)"
+    [[ $STATE_DIR == /?*/?* ]] || die "CNNLENS_SLURM_DIR must be an absolute path two levels deep"
     local started=$SECONDS
-    if compgen -G "$STATE_DIR/*.pid" >/dev/null || [[ -e $STATE_DIR/munge/munged.pid ]]; then
+    if compgen -G "$STATE_DIR/*.pid" >/dev/null || compgen -G "$STATE_DIR/*/*.pid" >/dev/null; then
         say "stopping the daemons of an earlier start that no longer answers"
         bash "$(dirname "${BASH_SOURCE[0]}")/stop.sh"
     fi
@@ -218,8 +234,8 @@ main() {
         die "node $NODE did not become idle"
     }
     sinfo
-    say "cluster '$CLUSTER' up in $((SECONDS - started)) s: partition $PARTITION, account $ACCOUNT," \
-        "1 fake GPU; state and logs in $STATE_DIR"
+    say "cluster '$CLUSTER' up in $((SECONDS - started)) s: partition $PARTITION," \
+        "account $ACCOUNT, $GPUS fake GPUs; state and logs in $STATE_DIR"
 }
 
 main "$@"

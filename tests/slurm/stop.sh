@@ -24,7 +24,11 @@ stop_daemon() {
     pid=$(running_pid "$1" "$2") || return 0
     kill -TERM "$pid" 2>/dev/null
     for ((i = 0; i < 60; i++)); do
-        kill -0 "$pid" 2>/dev/null || { say "stopped $1 ($pid)"; rm -f "$STATE_DIR/$1.pid"; return 0; }
+        if ! kill -0 "$pid" 2>/dev/null; then
+            say "stopped $1 ($pid)"
+            rm -f "$STATE_DIR/$1.pid"
+            return 0
+        fi
         sleep 0.5
     done
     say "$1 ($pid) ignored TERM for 30 s: killing it"
@@ -47,6 +51,6 @@ fi
 stop_daemon slurmd slurmd
 stop_daemon slurmctld slurmctld
 stop_daemon slurmdbd slurmdbd
-stop_daemon mariadb mariadbd
+stop_daemon mariadb/mariadb mariadbd
 stop_daemon munge/munged munged
 exit 0
