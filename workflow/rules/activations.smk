@@ -57,6 +57,7 @@ checkpoint select_examples:
 
 rule activation_grid:
     """One layer's maps (8 per row) or nodes (1x1 tiles) for one selected test image."""
+    localrule: True  # light: runs where snakemake runs, not as a cluster job
     input:
         activations=rules.select_examples.output.activations,
         library=script_dependencies("activations_grid"),
@@ -84,6 +85,7 @@ rule activation_grid:
 
 rule activation_overview:
     """One page per selected test image: the digit, the class probabilities, every grid."""
+    localrule: True  # light: runs where snakemake runs, not as a cluster job
     input:
         activations=rules.select_examples.output.activations,
         library=script_dependencies("activations_overview"),
@@ -112,6 +114,7 @@ rule activation_overview:
 rule activation_index:
     """A Markdown page linking every selected image's overview and grids; building it builds
     them all."""
+    localrule: True  # light: runs where snakemake runs, not as a cluster job
     input:
         examples=rules.select_examples.output.examples,
         # every selected image's grids and overview page, known once select_examples has run
@@ -164,6 +167,7 @@ rule activation_statistics:
 
 rule compare_classes:
     """Two classes on one layer: class means, difference, effect sizes, ranking."""
+    localrule: True  # light: runs where snakemake runs, not as a cluster job
     input:
         statistics=rules.activation_statistics.output.statistics,
         library=script_dependencies("activations_compare"),
@@ -200,6 +204,7 @@ rule compare_classes:
 
 rule class_separation:
     """Per layer, how well its best and its typical map or node separate two classes."""
+    localrule: True  # light: runs where snakemake runs, not as a cluster job
     input:
         statistics=rules.activation_statistics.output.statistics,
         library=script_dependencies("activations_separation"),

@@ -48,6 +48,7 @@ wildcard_constraints:
 
 rule dream_photo:
     """Read a photo, make it grey, cap its size and standardise it (unusable files stop here)."""
+    localrule: True  # light: runs where snakemake runs, not as a cluster job
     input:
         photo=DREAM_PHOTO_FILE,
         library=script_dependencies("dream_photo"),

@@ -74,6 +74,7 @@ for oip_layer in OIP["layers"]:
     rule:
         name:
             f"oip_gather_{oip_layer}"
+        localrule: True  # light: runs where snakemake runs, not as a cluster job
         input:
             chunks=OIP_CHUNKS[oip_layer],
             library=script_dependencies("oip_gather"),

@@ -39,6 +39,7 @@ rule train:
 rule training_figures:
     """Draw the learning curves and the confusion matrix (a rule of its own, so that editing a
     figure does not retrain the model)."""
+    localrule: True  # light: runs where snakemake runs, not as a cluster job
     input:
         history=rules.train.output.history,
         metrics=rules.train.output.metrics,
