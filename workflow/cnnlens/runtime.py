@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterator
 
 from cnnlens.errors import CnnLensError
@@ -34,10 +35,13 @@ def script_run(log_path: str, threads: int | None = None) -> Iterator[logging.Lo
         saved_fds = _redirect_standard_streams(log_file)
         logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr, force=True)
         logging.captureWarnings(True)
+        started = time.perf_counter()
+        log.info("started %s", _script_name())
         try:
             if threads:
                 limit_threads(threads)
             yield log
+            log.info("finished in %.1f s", time.perf_counter() - started)
         except CnnLensError as error:
             log.error("%s", error)
             print(f"cnnlens error: {error}", file=console, flush=True)
@@ -47,6 +51,11 @@ def script_run(log_path: str, threads: int | None = None) -> Iterator[logging.Lo
             sys.stderr.flush()
             _restore_standard_streams(saved_fds)
             console.close()
+
+
+def _script_name() -> str:
+    """The workflow script running (Snakemake runs a copy named ``tmpXXXX.<script>.py``)."""
+    return os.path.basename(sys.argv[0]).split(".", 1)[-1] if sys.argv[0] else "python"
 
 
 def _redirect_standard_streams(log_file) -> tuple[int, int]:
@@ -94,7 +103,10 @@ def describe_device() -> str:
 
     gpus = tf.config.list_physical_devices("GPU")
     if not gpus:
-        return f"CPU ({os.cpu_count()} cores visible)"
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        missed = f"; CUDA_VISIBLE_DEVICES={visible} but TensorFlow sees no GPU" if visible else ""
+        return f"CPU ({cores} cores available{missed})"
     details = tf.config.experimental.get_device_details(gpus[0])
     name = details.get("device_name", "unknown model")
     return f"GPU:0 ({name}; {len(gpus)} GPU(s) visible)"

@@ -1,5 +1,7 @@
 # Helpers shared by all rule files (config validation, the paths of inputs, logs, benchmarks).
 
+import os
+
 from cnnlens.configuration import validate_config
 from cnnlens.dependencies import library_files
 
@@ -16,7 +18,9 @@ validate_config(config, REPOSITORY / "workflow" / "schemas" / "config.schema.yam
 
 def script_dependencies(script):
     """The library modules scripts/{script}.py imports: inputs, so editing them reruns the rule."""
-    return library_files(REPOSITORY / "scripts" / f"{script}.py")
+    modules = library_files(REPOSITORY / "scripts" / f"{script}.py")
+    # relative to the working directory, as Snakemake shows its other inputs
+    return [os.path.relpath(module) for module in modules]
 
 
 def log_path(name):
