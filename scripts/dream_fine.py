@@ -14,6 +14,7 @@ with runtime.script_run(snakemake.log[0], snakemake.threads) as log:  # noqa: F8
     from cnnlens.plotting.dream import write_fine_renders
 
     runtime.make_deterministic(params.seed)
+    log.info("computing on %s", runtime.describe_device())
     settings = dream.FineDreamSettings.from_config(params.fine, params.layer)
     photo = load_array(inputs.photo)
     result = dream.fine_dreams(

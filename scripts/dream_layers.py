@@ -14,6 +14,7 @@ with runtime.script_run(snakemake.log[0], snakemake.threads) as log:  # noqa: F8
     from cnnlens.plotting.dream import write_layer_render
 
     runtime.make_deterministic(params.seed)
+    log.info("computing on %s", runtime.describe_device())
     settings = dream.LayerDreamSettings.from_config(params.layers)
     photo = load_array(inputs.photo)
     result = dream.layer_dream(

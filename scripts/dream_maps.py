@@ -12,6 +12,7 @@ with runtime.script_run(snakemake.log[0], snakemake.threads) as log:  # noqa: F8
     from cnnlens.plotting.dream import write_map_renders
 
     runtime.make_deterministic(params.seed)
+    log.info("computing on %s", runtime.describe_device())
     top = params.single_map["top_oip_maps"]
     best = dream.top_oip_maps(read_csv(inputs.oip_summary), top) if top else []
     settings = dream.SingleMapSettings.from_config(params.single_map, best)
