@@ -31,10 +31,12 @@ window.addEventListener("load", () => setTimeout(() => {
 
 
 @pytest.fixture(scope="module")
-def report(tiny_run) -> Path:
-    """``snakemake --report results/report.html`` after the tiny run."""
-    tiny_run.snakemake("--report", "results/report.html")
-    return tiny_run.path("results/report.html")
+def report(tiny_run, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``snakemake --report report.html`` after the tiny run (written outside its results/,
+    which other tests compare file by file)."""
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    tiny_run.snakemake("--report", str(path))
+    return path
 
 
 def embedded(report: Path, variable: str) -> dict:

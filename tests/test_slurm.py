@@ -42,7 +42,8 @@ START_HINT = "start one with `sudo bash tests/slurm/start.sh`"
 UNCOMPARED_FOLDERS = ("results/logs/", "results/benchmarks/")
 # JSON keys and CSV columns that hold timings (training_seconds, seconds, Keras' date_saved) or
 # Python object ids (Keras' shared_object_id): they differ between any two runs.
-VOLATILE_NAME = re.compile(r"seconds|date_saved|shared_object_id", re.IGNORECASE)
+# Timings, save times, and the device line (a SLURM GPU job names its CUDA_VISIBLE_DEVICES).
+VOLATILE_NAME = re.compile(r"seconds|date_saved|shared_object_id|device", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
