@@ -50,3 +50,8 @@ def test_command_line_strings_get_the_type_the_schema_asks_for() -> None:
     validate_config(config, SCHEMA)
     assert config["training"]["epochs"] == 3
     assert config["training"]["optimizer"]["nesterov"] is False
+
+
+def test_a_command_line_string_that_is_not_yaml_gets_the_one_line_error() -> None:
+    with pytest.raises(Exception, match="key training.epochs: '\\[' is not of type 'integer'"):
+        validate_config({"training": {"epochs": "["}}, SCHEMA)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from jsonschema import Draft202012Validator
 from snakemake.exceptions import WorkflowError
 
 
@@ -64,10 +65,13 @@ def _retype_command_line_value(config: MutableMapping[str, Any], error: Any) -> 
     """
     if error.validator != "type" or not isinstance(error.instance, str) or not error.path:
         return False
-    value = yaml.safe_load(error.instance)
+    try:
+        value = yaml.safe_load(error.instance)
+    except yaml.YAMLError:
+        return False
     expected = error.validator_value
     expected = [expected] if isinstance(expected, str) else list(expected)
-    if not any(_is_json_type(value, name) for name in expected):
+    if not any(Draft202012Validator.TYPE_CHECKER.is_type(value, name) for name in expected):
         return False
     *parents, key = error.absolute_path
     container = config
@@ -75,19 +79,6 @@ def _retype_command_line_value(config: MutableMapping[str, Any], error: Any) -> 
         container = container[part]
     container[key] = value
     return True
-
-
-def _is_json_type(value: Any, name: str) -> bool:
-    """Whether a YAML-parsed value is of the JSON-schema type ``name``."""
-    checks = {
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-        "boolean": lambda v: isinstance(v, bool),
-        "null": lambda v: v is None,
-        "array": lambda v: isinstance(v, list),
-        "object": lambda v: isinstance(v, dict),
-    }
-    return name in checks and checks[name](value)
 
 
 def describe_validation_error(error: Any) -> str:
