@@ -1,10 +1,11 @@
-"""cnnlens: look inside a small CNN trained on MNIST.
+"""cnnlens: look inside a convolutional network.
 
 Run everything with `snakemake --cores all`; see README.md for the stages and config.yaml for
 what can be tuned. Each rule file registers the files of its stage in TARGETS, which the
 default target `all` builds.
 """
 
+import re
 from pathlib import Path
 
 from snakemake.utils import min_version
@@ -24,6 +25,26 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/activations.smk"
 include: "workflow/rules/oip.smk"
 include: "workflow/rules/dream.smk"
+
+
+# Light rules (figures, bookkeeping) run where snakemake runs, never as cluster jobs (the
+# per-layer oip_gather_* and oip_figures_* rules say so themselves: they are made in a loop).
+localrules:
+    all,
+    training_figures,
+    activation_figures,
+    activation_index,
+    compare_classes,
+    dream_photo,
+
+
+wildcard_constraints:
+    layer="|".join(re.escape(name) for name in NETWORK.conv_layers),
+    first=r"\d+",
+    second=r"\d+",
+    last=r"\d{3}",
+    index=r"\d+",
+    photo="|".join(re.escape(name) for name in PHOTOS),
 
 
 rule all:

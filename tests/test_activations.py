@@ -1,34 +1,79 @@
-"""Activation grids, example selection and class comparison (SPEC section 3)."""
+"""Activation grids, example selection, class statistics and comparison, and their jobs."""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
+import json
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cnnlens import activations as act
+from cnnlens import mnist, settings
+from cnnlens.activations import comparison as compare
+from cnnlens.activations import examples as selection
+from cnnlens.activations import grids
+from cnnlens.activations.example_set import ExampleSet, load_example_set, save_example_set
+from cnnlens.activations.statistics import (
+    ClassStatistics,
+    ClassStatisticsAccumulator,
+    load_class_statistics,
+    save_class_statistics,
+)
+from cnnlens.configuration import validate_config
 from cnnlens.errors import CnnLensError
-from cnnlens.model import LAYER_TABLE
+from cnnlens.network import Network, from_architecture
 from cnnlens.plotting import activations as plots
 from cnnlens.plotting.figures import resolve_colormap
 
-SETTINGS = act.GridSettings()
-DRAWN_LAYERS = ("Conv2D_1", "Max_Pool_1", "Conv2D_2", "Max_Pool_2", "Conv2D_3", "dense", "dense_1")
-LAYER_SHAPES = act.LAYER_SHAPES
+REPOSITORY = Path(__file__).resolve().parents[1]
+SCHEMA = REPOSITORY / "workflow" / "schemas" / "config.schema.yaml"
+EXAMPLE = selection.Example(7, 4, np.eye(10)[4] * 0.9 + 0.01, ("clear 4 (rank 1)",))
+
+
+@cache
+def defaults() -> settings.Settings:
+    """The settings of an empty config: every default of the schema."""
+    config: dict = {}
+    validate_config(config, SCHEMA)
+    return settings.from_config(config)
+
+
+@cache
+def study() -> Network:
+    """The default network (the study's CNN), described from the default architecture."""
+    return from_architecture(defaults().model.architecture, mnist.IMAGE_SHAPE)
+
+
+GRID = defaults().activations.grid
+DRAWN_LAYERS = defaults().activations.layers
+OUTPUT_LAYER = study().layers[-1].name
+
+
+def shape_of(layer: str) -> tuple[int, ...]:
+    return study().layer(layer).output_shape
 
 
 def random_activation(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).gamma(1.0, size=shape).astype(np.float32)
 
 
+def grid_of(layer: str, activation: np.ndarray, values: str = "standardised") -> grids.LayerGrid:
+    return grids.layer_grid(layer, activation, GRID, values, classes=layer == OUTPUT_LAYER)
+
+
 # --- grids ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("layer, shape", [(name, shape) for name, shape, _ in LAYER_TABLE])
-def test_grid_has_one_tile_per_map_or_node_and_drops_none(layer, shape) -> None:
+@pytest.mark.parametrize("layer", [layer.name for layer in study().layers])
+def test_grid_has_one_tile_per_map_or_node_and_drops_none(layer) -> None:
+    shape = shape_of(layer)
     activation = random_activation(shape)
-    grid = act.layer_grid(layer, activation, SETTINGS, values="raw")
+    grid = grid_of(layer, activation, values="raw")
     units = shape[-1] if len(shape) == 3 else shape[0]
     assert grid.count == units
     assert grid.tile_shape == (shape[:2] if len(shape) == 3 else (1, 1))
@@ -39,10 +84,7 @@ def test_grid_has_one_tile_per_map_or_node_and_drops_none(layer, shape) -> None:
 
 
 def test_grid_layouts_of_the_study() -> None:
-    shapes = {
-        layer: act.layer_grid(layer, random_activation(LAYER_SHAPES[layer]), SETTINGS)
-        for layer in DRAWN_LAYERS
-    }
+    shapes = {layer: grid_of(layer, random_activation(shape_of(layer))) for layer in DRAWN_LAYERS}
     assert {layer: (grid.rows, grid.columns) for layer, grid in shapes.items()} == {
         "Conv2D_1": (4, 8),
         "Max_Pool_1": (4, 8),
@@ -53,15 +95,16 @@ def test_grid_layouts_of_the_study() -> None:
         "dense_1": (1, 10),  # the 10 outputs in class order
     }
     assert shapes["Conv2D_1"].mosaic.shape == (4 * 26, 8 * 26)
-    eight_per_row = act.GridSettings(dense_columns=8)
-    dense = act.layer_grid("dense", random_activation((100,)), eight_per_row)
+    assert shapes["dense_1"].classes and not shapes["dense"].classes
+    eight_per_row = dataclasses.replace(GRID, dense_columns=8)
+    dense = grids.layer_grid("dense", random_activation((100,)), eight_per_row, "standardised")
     assert (dense.rows, dense.columns, dense.count) == (13, 8, 100)
     assert np.isnan(dense.mosaic[12, 4:]).all() and np.isfinite(dense.mosaic[12, :4]).all()
 
 
 def test_each_tile_shows_its_own_map_in_reading_order() -> None:
     activation = random_activation((11, 11, 64))
-    grid = act.layer_grid("Conv2D_2", activation, SETTINGS, values="raw")
+    grid = grid_of("Conv2D_2", activation, values="raw")
     for unit in (0, 7, 8, 45, 63):
         row, column = divmod(unit, 8)
         tile = grid.mosaic[row * 11 : (row + 1) * 11, column * 11 : (column + 1) * 11]
@@ -69,36 +112,32 @@ def test_each_tile_shows_its_own_map_in_reading_order() -> None:
 
 
 def test_standardised_values_per_map_and_per_dense_layer() -> None:
-    conv = act.layer_grid("Conv2D_3", random_activation((3, 3, 128)), SETTINGS)
+    conv = grid_of("Conv2D_3", random_activation((3, 3, 128)))
     assert conv.limits == (0.0, 255.0)
     assert 0 <= np.nanmin(conv.mosaic) and np.nanmax(conv.mosaic) <= 255
     np.testing.assert_allclose(conv.tiles.reshape(128, -1).mean(axis=1), 128, atol=20)
-    dense = act.layer_grid("dense", random_activation((100,)), SETTINGS)
+    dense = grid_of("dense", random_activation((100,)))
     assert dense.tiles.std() > 10  # 1x1 tiles are standardised together, not each to 128
-    raw = act.layer_grid("dense", np.arange(100.0), SETTINGS, values="raw")
+    raw = grid_of("dense", np.arange(100.0), values="raw")
     assert raw.limits == raw.value_range == (0.0, 99.0)
 
 
 def test_flat_maps_are_named() -> None:
     activation = random_activation((13, 13, 32))
     activation[..., [2, 30]] = 0.0
-    grid = act.layer_grid("Max_Pool_1", activation, SETTINGS)
+    grid = grid_of("Max_Pool_1", activation)
     assert grid.constant_units.tolist() == [2, 30]
     assert plots.grid_title(grid).endswith("drawn standardised; flat maps: 2, 30")
-    assert act.layer_grid("dense", np.zeros(100), SETTINGS).constant_units.size == 0
+    assert grid_of("dense", np.zeros(100)).constant_units.size == 0
 
 
 def test_bad_grid_input_is_refused() -> None:
     with pytest.raises(CnnLensError, match="cannot tile"):
-        act.layer_grid("x", np.zeros((2, 2)), SETTINGS)
+        grid_of("x", np.zeros((2, 2)))
     with pytest.raises(CnnLensError, match="activations.grid.values"):
-        act.GridSettings.from_config({"values": "log"})
+        grid_of("dense", np.zeros(100), values="log")
     with pytest.raises(CnnLensError, match="unknown colour map 'jett' in activations"):
         resolve_colormap("jett", "activations.grid.colormap")
-    with pytest.raises(CnnLensError, match="unknown layer 'Conv2D_9'"):
-        act.check_layers(["Conv2D_1", "Conv2D_9"])
-    with pytest.raises(CnnLensError, match="compares a class with itself"):
-        act.check_pairs([[4, 4]])
 
 
 # --- example selection ----------------------------------------------------------------------
@@ -129,12 +168,12 @@ def test_selection_finds_clear_ambiguous_and_listed_images() -> None:
         },
         7,
     )
-    settings = act.ExampleSettings.from_config(
+    chosen_by = settings.build(
+        settings.Examples,
         {"classes": [4, 9], "confident_per_class": 2, "ambiguous_per_class": 1,
          "test_indices": [6, 0]},
-        [[4, 9]],
     )
-    examples = act.select_examples(probabilities, labels, settings)
+    examples = selection.select_examples(probabilities, labels, chosen_by, [(4, 9)])
     reasons = {example.index: example.reasons for example in examples}
     assert [example.index for example in examples] == [1, 0, 3, 2, 4, 6]
     assert reasons[1] == ("clear 4 (rank 1)",)
@@ -145,7 +184,7 @@ def test_selection_finds_clear_ambiguous_and_listed_images() -> None:
     assert reasons[6] == ("listed in config",)
     wrong = next(example for example in examples if example.index == 4)
     assert (wrong.label, wrong.predicted) == (9, 4)
-    rows = act.example_rows(examples)
+    rows = selection.example_rows(examples)
     assert list(rows[0])[:4] == ["index", "label", "predicted", "confidence"]
     assert rows[1]["why"] == "clear 4 (rank 2); listed in config"
     assert rows[0]["p4"] == pytest.approx(0.999)
@@ -155,46 +194,66 @@ def test_clear_examples_are_ordered_beyond_float32_rounding() -> None:
     probabilities = np.zeros((3, 10), dtype=np.float32)
     probabilities[:, 4] = 1.0  # p(4) rounds to 1 for all three ...
     probabilities[:, 9] = [1e-9, 1e-12, 1e-10]  # ... but the rest says image 1 is surest
-    chosen = act.most_confident(probabilities, np.array([4, 4, 4]), 4, 3)
+    chosen = selection.most_confident(probabilities, np.array([4, 4, 4]), 4, 3)
     assert chosen.tolist() == [1, 2, 0]
 
 
 def test_selection_copes_with_few_images_and_refuses_bad_indices() -> None:
     labels = np.array([4, 9])
     probabilities = probabilities_of({0: {9: 0.8}, 1: {9: 0.8}}, 2)
-    settings = act.ExampleSettings((4,), 3, 0, (), ())
-    assert act.select_examples(probabilities, labels, settings) == []  # no 4 is right
+    clear_fours = settings.Examples((4,), 3, 0, ())
+    assert selection.select_examples(probabilities, labels, clear_fours, ()) == []  # no 4 right
     with pytest.raises(CnnLensError, match="test index 2 is out of range"):
-        act.select_examples(probabilities, labels, act.ExampleSettings((), 0, 0, (), (2,)))
+        selection.select_examples(probabilities, labels, settings.Examples((), 0, 0, (2,)), ())
+
+
+def test_index_page_links_every_page_of_every_image() -> None:
+    rows = [{"index": 12, "label": 4, "predicted": 4, "confidence": 0.99, "why": "clear 4"}]
+    page = selection.examples_index(rows, ["Conv2D_1", "dense"])
+    assert "[overview](test_12/overview.png) [Conv2D_1](test_12/Conv2D_1.png)" in page
+    assert "[dense](test_12/dense.png) |" in page and "| 12 | 4 | 4 | 0.990 | clear 4 |" in page
+
+
+def example_set_of(layers: tuple[str, ...], indices: tuple[int, ...] = (12, 3)) -> ExampleSet:
+    """Random activations of the study's ``layers`` for test images ``indices``."""
+    examples = [
+        selection.Example(index, 4, np.eye(10)[4], ("clear 4 (rank 1)", "listed in config"))
+        for index in indices
+    ]
+    activations = {
+        name: random_activation((len(indices), *shape_of(name)), seed=position)
+        for position, name in enumerate(layers)
+    }
+    images = np.zeros((len(indices), *mnist.IMAGE_SHAPE[:2]))
+    return ExampleSet(tuple(examples), images, activations, OUTPUT_LAYER)
 
 
 def test_example_set_round_trip_and_lookup(tmp_path) -> None:
-    examples = [
-        act.Example(12, 4, np.eye(10)[4], ("clear 4 (rank 1)", "listed in config")),
-        act.Example(3, 9, np.eye(10)[9], ("ambiguous 9 vs 4 (rank 1)",)),
-    ]
-    layers = {name: random_activation((2, *LAYER_SHAPES[name])) for name in DRAWN_LAYERS}
-    example_set = act.ExampleSet(tuple(examples), np.zeros((2, 28, 28)), layers)
+    example_set = example_set_of(DRAWN_LAYERS)
     path = tmp_path / "examples.npz"
-    act.save_example_set(path, example_set)
-    loaded = act.load_example_set(path)
-    assert loaded.layers == list(DRAWN_LAYERS)
-    assert loaded.example(12).reasons == examples[0].reasons
-    np.testing.assert_array_equal(loaded.activation("dense", 3), layers["dense"][1])
-    assert len(act.example_grids(loaded, 3, SETTINGS)) == len(DRAWN_LAYERS)
+    save_example_set(path, example_set)
+    loaded = load_example_set(path)
+    assert loaded.layers == list(DRAWN_LAYERS) and loaded.output_layer == OUTPUT_LAYER
+    assert loaded.example(12).reasons == ("clear 4 (rank 1)", "listed in config")
+    np.testing.assert_array_equal(
+        loaded.activation("dense", 3), example_set.activations["dense"][1]
+    )
+    drawn = grids.example_grids(loaded, 3, GRID, DRAWN_LAYERS)
+    assert [grid.layer for grid in drawn] == list(DRAWN_LAYERS)
+    assert [grid.classes for grid in drawn] == [layer == OUTPUT_LAYER for layer in DRAWN_LAYERS]
     with pytest.raises(CnnLensError, match="not among the selected examples"):
         loaded.activation("dense", 5)
     with pytest.raises(CnnLensError, match="was not read out"):
         loaded.activation("flatten", 3)
     path.write_bytes(b"broken")
     with pytest.raises(CnnLensError, match="cannot read"):
-        act.load_example_set(path)
+        load_example_set(path)
 
 
 # --- class statistics and comparison -------------------------------------------------------
 
 
-def planted(seed: int = 0) -> tuple[act.ClassStatistics, np.ndarray, np.ndarray]:
+def planted(seed: int = 0) -> tuple[ClassStatistics, np.ndarray, np.ndarray]:
     """Statistics of random conv and dense activations (returned too) of classes 4 and 9 (and
     some 7s); map 3 is more active for the 4s at one position (1, 2), map 5 is dead, dense
     node 17 is less active for the 4s."""
@@ -205,13 +264,13 @@ def planted(seed: int = 0) -> tuple[act.ClassStatistics, np.ndarray, np.ndarray]
     conv[labels == 4, 1, 2, 3] += 3.0
     conv[..., 5] = 0.0  # a dead map
     dense[labels == 4, 17] -= 1.5
-    accumulator = act.ClassStatisticsAccumulator()
+    accumulator = ClassStatisticsAccumulator(10, "dense")
     for batch in np.array_split(np.arange(len(labels)), 4):  # batches must not matter
         accumulator.add({"conv": conv[batch], "dense": dense[batch]}, labels[batch])
     return accumulator.result(), conv, dense
 
 
-def planted_statistics() -> act.ClassStatistics:
+def planted_statistics() -> ClassStatistics:
     return planted()[0]
 
 
@@ -228,13 +287,13 @@ def test_accumulated_statistics_equal_direct_ones() -> None:
 
 def test_ranking_finds_the_planted_difference() -> None:
     statistics = planted_statistics()
-    conv = act.compare_classes(statistics, "conv", 4, 9)
+    conv = compare.compare_classes(statistics, "conv", 4, 9)
     assert conv.ranking()[0] == 3
     assert conv.map_effect[3] > 1.5  # a large effect, 4s more active
     assert np.abs(np.delete(conv.map_effect, 3)).max() < 0.6
     rows, columns, effects = conv.strongest_points()
     assert (rows[3], columns[3]) == (1, 2) and effects[3] > 4
-    ranking = act.ranking_rows(conv)
+    ranking = compare.ranking_rows(conv)
     assert ranking[0]["map"] == 3 and ranking[0]["rank"] == 1
     assert (ranking[0]["best_row"], ranking[0]["best_column"]) == (1, 2)
     assert len(ranking) == 6
@@ -242,11 +301,14 @@ def test_ranking_finds_the_planted_difference() -> None:
     assert dead["effect_size"] == 0 and dead["active_4"] == dead["active_9"] == 0
     assert ranking[0]["active_4"] == 1.0
     assert conv.silent_units().tolist() == [5]
-    dense = act.compare_classes(statistics, "dense", 4, 9)
+    dense = compare.compare_classes(statistics, "dense", 4, 9)
     assert dense.ranking()[0] == 17 and dense.map_effect[17] < -2
     assert dense.map_auc[17] < 0.1  # the 4s' node 17 is below almost every 9's
-    assert act.ranking_rows(dense)[0]["node"] == 17
-    summary = act.separation_rows(act.compare_layers(statistics, 4, 9), 0.8)
+    assert compare.ranking_rows(dense)[0]["node"] == 17
+    assert dense.classes and not conv.classes  # "dense" is the output layer of the planted
+    summary = compare.separation_rows(
+        compare.compare_layers(statistics, ["conv", "dense"], 4, 9), 0.8
+    )
     assert [row["layer"] for row in summary] == ["conv", "dense"]
     assert summary[0]["best_unit"] == 3 and summary[0]["large_effect_units"] == 1
     assert summary[0]["silent_units"] == 1 and summary[1]["silent_units"] == 0
@@ -260,9 +322,9 @@ def test_effect_size_is_cohens_d_with_pooled_sample_variance() -> None:
         (39 * first.var(ddof=1) + 29 * second.var(ddof=1)) / (40 + 30 - 2)
     )
     expected = (first.mean() - second.mean()) / pooled
-    computed = act.effect_size(first.mean(), first.var(), 40, second.mean(), second.var(), 30)
+    computed = compare.effect_size(first.mean(), first.var(), 40, second.mean(), second.var(), 30)
     assert computed == pytest.approx(expected)
-    assert act.effect_size(np.zeros(1), np.zeros(1), 5, np.zeros(1), np.zeros(1), 5)[0] == 0
+    assert compare.effect_size(np.zeros(1), np.zeros(1), 5, np.zeros(1), np.zeros(1), 5)[0] == 0
 
 
 def test_area_under_curve_matches_counting_pairs_with_ties() -> None:
@@ -271,64 +333,113 @@ def test_area_under_curve_matches_counting_pairs_with_ties() -> None:
     second = rng.integers(0, 5, size=(11, 5)).astype(float)
     wins = (first[:, None, :] > second[None, :, :]).mean(axis=(0, 1))
     ties = (first[:, None, :] == second[None, :, :]).mean(axis=(0, 1))
-    np.testing.assert_allclose(act.area_under_curve(first, second), wins + ties / 2)
+    np.testing.assert_allclose(compare.area_under_curve(first, second), wins + ties / 2)
 
 
 def test_comparing_a_class_without_images_is_refused(tmp_path) -> None:
     statistics = planted_statistics()
     with pytest.raises(CnnLensError, match="0 image.* of class 3"):
-        act.compare_classes(statistics, "conv", 4, 3)
+        compare.compare_classes(statistics, "conv", 4, 3)
     with pytest.raises(CnnLensError, match="no class statistics for layer 'dense_1'"):
-        act.compare_classes(statistics, "dense_1", 4, 9)
+        compare.compare_classes(statistics, "dense_1", 4, 9)
     path = tmp_path / "statistics.npz"
-    act.save_class_statistics(path, statistics)
-    loaded = act.load_class_statistics(path)
+    save_class_statistics(path, statistics)
+    loaded = load_class_statistics(path)
+    assert loaded.output_layer == "dense"
     np.testing.assert_allclose(
-        act.compare_classes(loaded, "conv", 4, 9).map_effect,
-        act.compare_classes(statistics, "conv", 4, 9).map_effect,
+        compare.compare_classes(loaded, "conv", 4, 9).map_effect,
+        compare.compare_classes(statistics, "conv", 4, 9).map_effect,
         rtol=1e-5,
     )
 
 
-def test_read_out_matches_the_model_in_any_batch_size() -> None:
-    from cnnlens.model import build_cnn
-
-    model = build_cnn()
-    images = np.random.default_rng(3).normal(size=(7, 28, 28, 1)).astype(np.float32)
-    outputs = act.read_out(model, images, ["Conv2D_2", "dense_1"], batch_size=3)
-    assert outputs["Conv2D_2"].shape == (7, 11, 11, 64)
-    np.testing.assert_allclose(outputs["dense_1"], np.asarray(model(images)), atol=1e-6)
-    assert act.read_out(model, images[:0], ["dense"])["dense"].shape == (0, 100)
-    statistics = act.class_statistics(model, images, np.array([4, 4, 9, 9, 9, 4, 1]), ["dense"],
-                                      batch_size=2)
-    assert statistics.layer("dense").map_means.shape == (7, 100)
-
-
-# --- figures --------------------------------------------------------------------------------
-
-
-def test_figures_are_drawn(tmp_path) -> None:
-    example = act.Example(7, 4, np.eye(10)[4] * 0.9 + 0.01, ("clear 4 (rank 1)",))
-    grids = [
-        act.layer_grid(name, random_activation(LAYER_SHAPES[name]), SETTINGS)
-        for name in DRAWN_LAYERS
-    ]
-    plots.plot_layer_grid(grids[0], example, "viridis", tmp_path / "grid.png")
-    plots.plot_overview(example, np.zeros((28, 28)), grids, "jet", tmp_path / "overview.png")
-    comparisons = act.compare_layers(planted_statistics(), 4, 9)
-    plots.plot_comparison(comparisons[0], SETTINGS, "RdBu_r", 4, tmp_path / "compare.png")
-    plots.plot_separation(comparisons, 0.8, tmp_path / "separation.png")
-    for name in ("grid", "overview", "compare", "separation"):
-        assert (tmp_path / f"{name}.png").stat().st_size > 5_000
-    assert sorted(path.name for path in tmp_path.iterdir()) == [
-        "compare.png", "grid.png", "overview.png", "separation.png"  # no temporary left over
-    ]
+# --- figures and the figure jobs -------------------------------------------------------------
 
 
 def test_overview_rows_pack_panels_in_order() -> None:
     assert plots.pack_rows([1.0, 2.5, 2.0, 2.0, 1.0, 1.0, 0.5, 1.0, 10.0]) == [
         [0, 1], [2, 3], [4, 5, 6, 7], [8],
     ]
+
+
+RUN_SCRIPT = """
+import json, runpy, sys, types
+job = json.loads(sys.argv[2])
+snakemake = types.SimpleNamespace(
+    **{key: types.SimpleNamespace(**value) if isinstance(value, dict) else value
+       for key, value in job.items()}
+)
+runpy.run_path(sys.argv[1], init_globals={"snakemake": snakemake})
+loaded = sorted(name for name in ("tensorflow", "keras") if name in sys.modules)
+if loaded:
+    sys.exit(f"the job imported {loaded}")
+"""
+
+
+def run_job(script: str, job: dict, tmp_path: Path) -> None:
+    """Run ``scripts/{script}.py`` as Snakemake would, in a fresh Python; fail if it imports
+    TensorFlow or Keras."""
+    job = {"log": [str(tmp_path / f"{script}.log")], "threads": 1, **job}
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_SCRIPT, str(REPOSITORY / "scripts" / f"{script}.py"),
+         json.dumps(job)],
+        capture_output=True, text=True,
+    )
+    log = (tmp_path / f"{script}.log").read_text()
+    assert result.returncode == 0, result.stderr[-3000:] + log[-3000:]
+
+
+def test_figure_job_draws_every_layer_and_the_overview_without_tensorflow(tmp_path) -> None:
+    save_example_set(tmp_path / "examples.npz", example_set_of(DRAWN_LAYERS))
+    figures = tmp_path / "test_3"
+    job = {
+        "input": {"activations": str(tmp_path / "examples.npz")},
+        "output": {
+            "grids": [str(figures / f"{layer}.png") for layer in DRAWN_LAYERS],
+            "overview": str(figures / "overview.png"),
+        },
+        "params": {"grid": settings.keys_of(settings.Grid, vars(GRID)), "layers": DRAWN_LAYERS},
+        "wildcards": {"index": "3"},
+    }
+    run_job("activation_figures", job, tmp_path)
+    for page in (*DRAWN_LAYERS, "overview"):
+        assert (figures / f"{page}.png").stat().st_size > 5_000
+    assert len(list(figures.iterdir())) == len(DRAWN_LAYERS) + 1  # no temporary left over
+
+
+def test_comparison_job_writes_every_layer_and_the_separation_without_tensorflow(
+    tmp_path,
+) -> None:
+    layers = ("Conv2D_3", "dense", OUTPUT_LAYER)
+    labels = np.repeat([4, 9], 12)
+    accumulator = ClassStatisticsAccumulator(10, OUTPUT_LAYER)
+    accumulator.add(example_set_of(layers, tuple(range(len(labels)))).activations, labels)
+    save_class_statistics(tmp_path / "statistics.npz", accumulator.result())
+    folder = tmp_path / "4_vs_9"
+    job = {
+        "input": {"statistics": str(tmp_path / "statistics.npz")},
+        "output": {
+            "figures": [str(folder / f"{layer}.png") for layer in layers],
+            "rankings": [str(folder / f"{layer}.csv") for layer in layers],
+            "separation_figure": str(folder / "separation.png"),
+            "separation_table": str(folder / "separation.csv"),
+        },
+        "params": {
+            "layers": layers,
+            "grid": settings.keys_of(settings.GridLayout, vars(GRID)),
+            "compare": vars(defaults().activations.compare),
+        },
+        "wildcards": {"first": "4", "second": "9"},
+    }
+    run_job("compare_classes", job, tmp_path)
+    for layer in layers:
+        assert (folder / f"{layer}.png").stat().st_size > 10_000
+        with open(folder / f"{layer}.csv") as stream:
+            assert len(list(csv.DictReader(stream))) == study().maps(layer)
+    with open(folder / "separation.csv") as stream:
+        assert [row["layer"] for row in csv.DictReader(stream)] == list(layers)
+    assert (folder / "separation.png").stat().st_size > 5_000
+    assert len(list(folder.iterdir())) == 2 * len(layers) + 2  # no temporary left over
 
 
 # --- the tiny pipeline ----------------------------------------------------------------------
@@ -341,10 +452,10 @@ def test_pipeline_selects_examples_and_draws_every_layer(tiny_run) -> None:
     assert {"index", "label", "predicted", "confidence", "p0", "p9", "why"} <= set(rows[0])
     assert any("ambiguous 4 vs 9" in row["why"] for row in rows)
     assert all(row["label"] == "4" for row in rows if "clear" in row["why"])
-    example_set = act.load_example_set(tiny_run.path("results/activations/examples.npz"))
+    example_set = load_example_set(tiny_run.path("results/activations/examples.npz"))
     assert [example.index for example in example_set.examples] == [int(r["index"]) for r in rows]
     for layer in DRAWN_LAYERS:
-        assert example_set.activations[layer].shape == (len(rows), *LAYER_SHAPES[layer])
+        assert example_set.activations[layer].shape == (len(rows), *shape_of(layer))
     index_page = tiny_run.path("results/activations/index.md").read_text()
     for row in rows:
         folder = tiny_run.path(f"results/activations/test_{row['index']}")

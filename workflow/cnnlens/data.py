@@ -24,10 +24,9 @@ import numpy as np
 
 from cnnlens.errors import CnnLensError
 from cnnlens.files import save_array
-from cnnlens.mnist import ARRAY_SHA256, Mnist
+from cnnlens.mnist import ARRAY_SHA256, IMAGE_SHAPE, Mnist
 
 NUM_CLASSES = 10
-IMAGE_SHAPE = (28, 28, 1)
 STD_FLOOR = 1e-6
 
 SPLIT_FILES = ("train_imgs", "test_imgs", "train_labels", "test_labels", "y_train", "y_test")

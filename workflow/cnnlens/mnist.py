@@ -54,6 +54,10 @@ NPZ_KEYS = {
     "test_labels": "y_test",
 }
 
+#: The published data set: image shape (height, width, channels) and images per split.
+IMAGE_SHAPE = (28, 28, 1)
+SPLIT_SIZES = {"train": 60_000, "test": 10_000}
+
 IDX_UBYTE_TYPE_CODE = 0x08
 GZIP_MAGIC = b"\x1f\x8b"
 

@@ -1,134 +1,147 @@
-"""The CNN of the study: its architecture, its layer names, and loading it back."""
+"""The CNN: built from the ``model.architecture`` list of the config, loaded back, described.
+
+:func:`describe` reads a model's layers, output shapes and receptive fields into the
+:class:`~cnnlens.network.Network` every later stage works from, so no stage needs to know
+the network in advance.
+"""
 
 from __future__ import annotations
 
 import os
+import zipfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
+
+import keras
 
 from cnnlens.errors import CnnLensError
+from cnnlens.network import Network, Window, layer_from_window
 
-if TYPE_CHECKING:
-    import keras
-
-INPUT_SHAPE = (28, 28, 1)
-NUM_CLASSES = 10
-
-#: The layer table of the study: name, output shape (without batch) and parameter count.
-#: Later stages address layers by these names.
-LAYER_TABLE: tuple[tuple[str, tuple[int, ...], int], ...] = (
-    ("Conv2D_1", (26, 26, 32), 320),
-    ("Max_Pool_1", (13, 13, 32), 0),
-    ("Conv2D_2", (11, 11, 64), 18_496),
-    ("Max_Pool_2", (5, 5, 64), 0),
-    ("Conv2D_3", (3, 3, 128), 73_856),
-    ("flatten", (1152,), 0),
-    ("dense", (100,), 115_300),
-    ("dense_1", (10,), 1_010),
-)
-LAYER_NAMES = tuple(name for name, _, _ in LAYER_TABLE)
-CONV_LAYERS = ("Conv2D_1", "Conv2D_2", "Conv2D_3")
-TOTAL_PARAMETERS = 208_982
+POOLING_LAYERS = {"max_pool": keras.layers.MaxPooling2D, "average_pool": keras.layers.AveragePooling2D}
 
 
-def build_cnn(l2: float = 0.0, dtype_policy: str = "float32") -> keras.Sequential:
-    """The study's CNN, untrained.
+def build_cnn(
+    architecture: Sequence[Mapping[str, Any]],
+    input_shape: Sequence[int],
+    l2: float = 0.0,
+    dtype_policy: str = "float32",
+) -> keras.Sequential:
+    """The CNN of ``architecture`` (the config's list of layers), untrained.
 
     ``l2`` is the L2 penalty on every kernel; ``dtype_policy`` the Keras dtype policy of the
-    hidden layers (``mixed_float16`` for mixed precision on a GPU). The softmax output is
-    always computed in float32, where mixed precision is not safe.
+    hidden layers (``mixed_float16`` for mixed precision on a GPU). The output layer always
+    computes in float32, where mixed precision is not safe.
     """
-    import keras
-    from keras import layers
-
     regulariser = keras.regularizers.L2(l2) if l2 > 0 else None
+    last = len(architecture) - 1
+    layers = [keras.Input(shape=tuple(input_shape), name="image")]
+    for position, spec in enumerate(architecture):
+        policy = "float32" if position == last else dtype_policy
+        layers.append(build_layer(spec, regulariser, policy))
+    return keras.Sequential(layers, name="cnn")
 
-    def conv(filters: int, name: str) -> layers.Conv2D:
-        return layers.Conv2D(
-            filters,
-            3,
-            activation="relu",
+
+def build_layer(
+    spec: Mapping[str, Any], regulariser: keras.regularizers.Regularizer | None, policy: str
+) -> keras.layers.Layer:
+    """One Keras layer from one entry of ``model.architecture``."""
+    kind, name = spec["kind"], spec["name"]
+    if kind == "conv":
+        return keras.layers.Conv2D(
+            spec["filters"],
+            spec["kernel"],
+            activation=spec["activation"],
             kernel_regularizer=regulariser,
-            dtype=dtype_policy,
+            dtype=policy,
             name=name,
         )
-
-    return keras.Sequential(
-        [
-            keras.Input(shape=INPUT_SHAPE, name="image"),
-            conv(32, "Conv2D_1"),
-            layers.MaxPooling2D(2, dtype=dtype_policy, name="Max_Pool_1"),
-            conv(64, "Conv2D_2"),
-            layers.MaxPooling2D(2, dtype=dtype_policy, name="Max_Pool_2"),
-            conv(128, "Conv2D_3"),
-            layers.Flatten(dtype=dtype_policy, name="flatten"),
-            layers.Dense(
-                100,
-                activation="relu",
-                kernel_regularizer=regulariser,
-                dtype=dtype_policy,
-                name="dense",
-            ),
-            layers.Dense(
-                NUM_CLASSES,
-                activation="softmax",
-                kernel_regularizer=regulariser,
-                dtype="float32",
-                name="dense_1",
-            ),
-        ],
-        name="mnist_cnn",
-    )
+    if kind in POOLING_LAYERS:
+        return POOLING_LAYERS[kind](spec["size"], dtype=policy, name=name)
+    if kind == "flatten":
+        return keras.layers.Flatten(dtype=policy, name=name)
+    if kind == "dense":
+        return keras.layers.Dense(
+            spec["units"],
+            activation=spec["activation"],
+            kernel_regularizer=regulariser,
+            dtype=policy,
+            name=name,
+        )
+    raise CnnLensError(f"model.architecture: unknown layer kind {kind!r} of layer {name}")
 
 
-def as_float32(model: keras.Model, l2: float = 0.0) -> keras.Model:
+def as_float32(
+    model: keras.Model, architecture: Sequence[Mapping[str, Any]], l2: float = 0.0
+) -> keras.Model:
     """A float32 copy of a (possibly mixed-precision) model, to save and reload anywhere."""
-    copy = build_cnn(l2)
+    copy = build_cnn(architecture, model.input_shape[1:], l2)
     copy.set_weights(model.get_weights())
     return copy
 
 
-def layer_table(model: keras.Model) -> list[tuple[str, tuple[int, ...], int]]:
-    """The model's (name, output shape without batch, parameter count) for every layer."""
-    return [
-        (layer.name, tuple(layer.output.shape[1:]), layer.count_params()) for layer in model.layers
-    ]
-
-
-def check_architecture(model: keras.Model) -> None:
-    """Raise if the model's layer table differs from the study's."""
-    actual = layer_table(model)
-    if actual != list(LAYER_TABLE):
-        raise CnnLensError(
-            f"the model's layers {actual} differ from the study's {list(LAYER_TABLE)}; "
-            "retrain it with this version of the workflow"
-        )
-
-
 def load_cnn(path: str | os.PathLike) -> keras.Model:
-    """Load a trained model saved by the ``train`` rule, checking its architecture."""
-    import keras
-
-    if not Path(path).is_file():
+    """Load a trained ``.keras`` model, with a one-line error for a missing or damaged file."""
+    path = Path(path)
+    if not path.is_file():
         raise CnnLensError(f"no trained model at {path}; run the train rule first")
-    try:
-        model = keras.models.load_model(path)
-    except (OSError, ValueError) as error:
+    if not zipfile.is_zipfile(path):
         raise CnnLensError(
-            f"cannot load the model {path} ({error}); delete it and rerun the train rule"
+            f"{path} is damaged or not a Keras model file; delete it and run snakemake again "
+            "to retrain it"
+        )
+    try:
+        return keras.models.load_model(path)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise CnnLensError(
+            f"cannot load the model {path} ({type(error).__name__}); delete it and run "
+            "snakemake again to retrain it"
         ) from None
-    check_architecture(model)
-    return model
 
 
-def require_layer(model: keras.Model, name: str) -> keras.layers.Layer:
-    """The layer called ``name``, or an error listing the layer names there are."""
+def kind_of(layer: keras.layers.Layer) -> str:
+    """The layer's kind in a :class:`~cnnlens.network.Network`: conv, pool, flatten, dense."""
+    if isinstance(layer, keras.layers.Conv2D):
+        return "conv"
+    if isinstance(layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
+        return "pool"
+    if isinstance(layer, keras.layers.Flatten):
+        return "flatten"
+    if isinstance(layer, keras.layers.Dense):
+        return "dense"
+    return "other"
+
+
+def window_of(layer: keras.layers.Layer) -> Window | None:
+    """How a square conv or pooling layer moves over its input (None for other layers)."""
+    config = layer.get_config()
+    kind = kind_of(layer)
+    if kind == "conv":
+        kernel, strides = config["kernel_size"], config["strides"]
+    elif kind == "pool":
+        kernel, strides = config["pool_size"], config["strides"] or config["pool_size"]
+    else:
+        return None
+    if len(set(kernel)) != 1 or len(set(strides)) != 1:
+        raise CnnLensError(
+            f"layer {layer.name} has a non-square window {tuple(kernel)}; only square "
+            "kernels and pools are supported"
+        )
+    return Window(int(kernel[0]), int(strides[0]), config.get("padding", "valid"))
+
+
+def describe(model: keras.Model) -> Network:
+    """The network as data, read from ``model`` itself: shapes, kinds, receptive fields."""
+    field: tuple[int, int, int] | None = (1, 1, 0)
+    layers = []
     for layer in model.layers:
-        if layer.name == name:
-            return layer
-    raise CnnLensError(
-        f"unknown layer {name!r}; the model's layers are {', '.join(LAYER_NAMES)}"
-    )
+        activation = getattr(layer, "activation", None)
+        name = getattr(activation, "__name__", None) if activation is not None else None
+        described, field = layer_from_window(
+            layer.name, kind_of(layer), layer.output.shape[1:], window_of(layer), field, name
+        )
+        layers.append(described)
+    return Network(tuple(int(side) for side in model.input_shape[1:]), tuple(layers))
 
 
 def summary_text(model: keras.Model) -> str:

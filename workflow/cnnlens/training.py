@@ -4,55 +4,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-
 import keras
 import numpy as np
 import tensorflow as tf
 
 from cnnlens.errors import CnnLensError
 from cnnlens.files import atomic_path
+from cnnlens.settings import Training
 from cnnlens.training_records import Evaluation
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TrainingSettings:
-    """The ``training`` section of config.yaml."""
-
-    epochs: int
-    batch_size: int
-    validation_size: int
-    learning_rate: float
-    momentum: float
-    nesterov: bool
-    schedule: str
-    final_learning_rate_fraction: float
-    l2: float
-    shift_pixels: float
-    mixed_precision: str
-    seed: int
-
-    @classmethod
-    def from_config(cls, training: Mapping[str, Any], seed: int) -> TrainingSettings:
-        """Settings from the validated ``training`` config section and the global seed."""
-        return cls(
-            epochs=training["epochs"],
-            batch_size=training["batch_size"],
-            validation_size=training["validation_size"],
-            learning_rate=training["optimizer"]["learning_rate"],
-            momentum=training["optimizer"]["momentum"],
-            nesterov=training["optimizer"]["nesterov"],
-            schedule=training["lr_schedule"]["kind"],
-            final_learning_rate_fraction=training["lr_schedule"]["final_fraction"],
-            l2=training["l2"],
-            shift_pixels=training["augmentation"]["shift_pixels"],
-            mixed_precision=training["mixed_precision"],
-            seed=seed,
-        )
 
 
 def dtype_policy(mixed_precision: str, on_gpu: bool) -> str:
@@ -81,43 +42,45 @@ def split_validation(
 
 
 def learning_rate_schedule(
-    settings: TrainingSettings, steps_per_epoch: int
+    settings: Training, steps_per_epoch: int
 ) -> float | keras.optimizers.schedules.LearningRateSchedule:
     """The learning rate as a function of the optimiser step."""
     total_steps = max(1, settings.epochs * steps_per_epoch)
-    if settings.schedule == "constant":
-        return settings.learning_rate
-    if settings.schedule == "cosine":
+    rate, schedule = settings.optimizer.learning_rate, settings.lr_schedule
+    if schedule.kind == "constant":
+        return rate
+    if schedule.kind == "cosine":
         return keras.optimizers.schedules.CosineDecay(
-            settings.learning_rate, total_steps, alpha=settings.final_learning_rate_fraction
+            rate, total_steps, alpha=schedule.final_fraction
         )
-    if settings.schedule == "exponential":
+    if schedule.kind == "exponential":
         return keras.optimizers.schedules.ExponentialDecay(
-            settings.learning_rate, total_steps, settings.final_learning_rate_fraction
+            rate, total_steps, schedule.final_fraction
         )
-    raise CnnLensError(f"unknown training.lr_schedule.kind {settings.schedule!r}")
+    raise CnnLensError(f"unknown training.lr_schedule.kind {schedule.kind!r}")
 
 
-def make_optimizer(settings: TrainingSettings, steps_per_epoch: int) -> keras.optimizers.SGD:
+def make_optimizer(settings: Training, steps_per_epoch: int) -> keras.optimizers.SGD:
     """SGD with momentum on the configured schedule."""
     return keras.optimizers.SGD(
         learning_rate=learning_rate_schedule(settings, steps_per_epoch),
-        momentum=settings.momentum,
-        nesterov=settings.nesterov,
+        momentum=settings.optimizer.momentum,
+        nesterov=settings.optimizer.nesterov,
     )
 
 
 def training_dataset(
-    images: np.ndarray, labels: np.ndarray, settings: TrainingSettings
+    images: np.ndarray, labels: np.ndarray, settings: Training, seed: int
 ) -> tf.data.Dataset:
     """Shuffled, batched, optionally shifted training batches; the same for the same seed."""
     dataset = tf.data.Dataset.from_tensor_slices((images, labels))
-    dataset = dataset.shuffle(len(images), seed=settings.seed, reshuffle_each_iteration=True)
+    dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(settings.batch_size)
-    if settings.shift_pixels > 0:
-        factor = settings.shift_pixels / images.shape[1]
+    shift_pixels = settings.augmentation.shift_pixels
+    if shift_pixels > 0:
+        factor = shift_pixels / images.shape[1]
         shift = keras.layers.RandomTranslation(
-            factor, factor, fill_mode="nearest", interpolation="nearest", seed=settings.seed
+            factor, factor, fill_mode="nearest", interpolation="nearest", seed=seed
         )
         dataset = dataset.map(lambda x, y: (shift(x, training=True), y))
     return dataset.prefetch(2)
@@ -146,11 +109,12 @@ def fit(
     model: keras.Model,
     images: np.ndarray,
     labels: np.ndarray,
-    settings: TrainingSettings,
+    settings: Training,
+    seed: int,
 ) -> tuple[list[dict[str, float]], float]:
     """Compile and train ``model``; return one row of metrics per epoch, and the seconds."""
     (train_x, train_y), validation = split_validation(
-        images, labels, settings.validation_size, settings.seed
+        images, labels, settings.validation_size, seed
     )
     steps_per_epoch = int(np.ceil(len(train_x) / settings.batch_size))
     model.compile(
@@ -161,12 +125,12 @@ def fit(
     recorder = EpochRecorder()
     started = time.perf_counter()
     model.fit(
-        training_dataset(train_x, train_y, settings),
+        training_dataset(train_x, train_y, settings, seed),
         validation_data=validation,
         epochs=settings.epochs,
         callbacks=[recorder],
         shuffle=False,  # the dataset is shuffled, seeded, by training_dataset
-        verbose=2,
+        verbose=0,  # EpochRecorder logs one line per epoch
     )
     return recorder.rows, time.perf_counter() - started
 

@@ -1,26 +1,24 @@
-# Rules of the activations stage (SPEC section 3): activation grids (FCPs) of selected test
-# images, one overview page per image, and class pairs compared map by map.
+# The activations stage: activation grids (FCPs) of selected test images, one figure job per
+# image (all its layer grids and its overview page), and each class pair compared map by
+# map on every layer, one job per pair.
 #
-# Which test images are drawn depends on the trained model's predictions, so the grid jobs
-# (one per image and layer, named by test index) are only known after the model exists:
-# select_examples is a checkpoint, and the aggregate rule activation_index asks it for the
-# list. select_examples also reads out every selected image's activations once (one
-# TensorFlow start), so the many grid and overview jobs need only numpy and matplotlib.
-# The class comparison needs no checkpoint: its pairs and layers are known from the config.
+# Which test images are drawn depends on the trained model's predictions, so the figure
+# jobs (named by test index) are only known after the model exists: select_examples is a
+# checkpoint, and activation_index asks it for the list. select_examples also reads out
+# every selected image's activations once, so the figure jobs need no TensorFlow.
 
 from cnnlens.files import read_csv
-from cnnlens.model import LAYER_NAMES
 
 ACTIVATIONS = config["activations"]
+ACTIVATION_LAYERS = ACTIVATIONS["layers"]
 ACTIVATION_PAIRS = [f"{first}_vs_{second}" for first, second in ACTIVATIONS["pairs"]]
 TEST_IMAGES = {
-    "model": "results/model/cnn.keras",
-    "test_imgs": "results/data/test_imgs.npy",
-    "y_test": "results/data/y_test.npy",
+    "model": rules.train.output.model,
+    "test_imgs": rules.prepare_data.output.test_imgs,
+    "y_test": rules.prepare_data.output.y_test,
 }
-
-EXAMPLE_WILDCARDS = {"index": r"\d+", "layer": "|".join(LAYER_NAMES)}
-PAIR_WILDCARDS = {"first": r"\d", "second": r"\d", "layer": "|".join(LAYER_NAMES)}
+GRID_DIRECTORY = "results/activations/test_{index}"
+PAIR_DIRECTORY = "results/activations/compare/{first}_vs_{second}"
 
 
 checkpoint select_examples:
@@ -28,7 +26,7 @@ checkpoint select_examples:
     activations for every configured layer."""
     input:
         **TEST_IMAGES,
-        library=script_dependencies("activations_select"),
+        library=library_of("select_examples"),
     output:
         examples=report(
             "results/activations/examples.csv",
@@ -40,7 +38,7 @@ checkpoint select_examples:
     params:
         examples=ACTIVATIONS["examples"],
         pairs=ACTIVATIONS["pairs"],
-        layers=ACTIVATIONS["layers"],
+        layers=ACTIVATION_LAYERS,
     log:
         log_path("activations/select_examples"),
     benchmark:
@@ -52,85 +50,64 @@ checkpoint select_examples:
     conda:
         CONDA_ENV
     script:
-        "../../scripts/activations_select.py"
+        "../../scripts/select_examples.py"
 
 
-rule activation_grid:
-    """One layer's maps (8 per row) or nodes (1x1 tiles) for one selected test image."""
-    localrule: True  # light: runs where snakemake runs, not as a cluster job
+rule activation_figures:
+    """Every layer's grid of maps or nodes for one selected test image, and its overview page
+    (the image, its class probabilities and every grid)."""
     input:
         activations=rules.select_examples.output.activations,
-        library=script_dependencies("activations_grid"),
+        library=library_of("activation_figures"),
     output:
-        figure=report(
-            "results/activations/test_{index}/{layer}.png",
+        grids=report_each(
+            [f"{GRID_DIRECTORY}/{layer}.png" for layer in ACTIVATION_LAYERS],
+            [{"test image": "{index}", "layer": layer} for layer in ACTIVATION_LAYERS],
             caption="../report/activation_grid.rst",
             category="3 Activations",
             subcategory="layer grids",
-            labels={"test image": "{index}", "layer": "{layer}"},
         ),
-    params:
-        grid=ACTIVATIONS["grid"],
-    wildcard_constraints:
-        **EXAMPLE_WILDCARDS,
-    log:
-        log_path("activations/grid_{index}_{layer}"),
-    benchmark:
-        benchmark_path("activations/grid_{index}_{layer}")
-    conda:
-        CONDA_ENV
-    script:
-        "../../scripts/activations_grid.py"
-
-
-rule activation_overview:
-    """One page per selected test image: the digit, the class probabilities, every grid."""
-    localrule: True  # light: runs where snakemake runs, not as a cluster job
-    input:
-        activations=rules.select_examples.output.activations,
-        library=script_dependencies("activations_overview"),
-    output:
-        figure=report(
-            "results/activations/test_{index}/overview.png",
+        overview=report(
+            f"{GRID_DIRECTORY}/overview.png",
             caption="../report/activation_overview.rst",
             category="3 Activations",
             subcategory="overview pages",
-            labels={"test image": "{index}"},
+            labels={"test image": "{index}", "layer": "all"},
         ),
     params:
         grid=ACTIVATIONS["grid"],
-    wildcard_constraints:
-        **EXAMPLE_WILDCARDS,
+        layers=ACTIVATION_LAYERS,
     log:
-        log_path("activations/overview_{index}"),
+        log_path("activations/figures_{index}"),
     benchmark:
-        benchmark_path("activations/overview_{index}")
+        benchmark_path("activations/figures_{index}")
     conda:
         CONDA_ENV
     script:
-        "../../scripts/activations_overview.py"
+        "../../scripts/activation_figures.py"
+
+
+def selected_figures(wildcards):
+    """Every selected image's figures, known once select_examples has run."""
+    examples = read_csv(checkpoints.select_examples.get().output.examples)
+    return expand(
+        f"{GRID_DIRECTORY}/{{page}}.png",
+        index=[row["index"] for row in examples],
+        page=[*ACTIVATION_LAYERS, "overview"],
+    )
 
 
 rule activation_index:
     """A Markdown page linking every selected image's overview and grids; building it builds
     them all."""
-    localrule: True  # light: runs where snakemake runs, not as a cluster job
     input:
         examples=rules.select_examples.output.examples,
-        # every selected image's grids and overview page, known once select_examples has run
-        figures=lambda wildcards: expand(
-            "results/activations/test_{index}/{page}.png",
-            index=[
-                row["index"]
-                for row in read_csv(checkpoints.select_examples.get().output.examples)
-            ],
-            page=[*ACTIVATIONS["layers"], "overview"],
-        ),
-        library=script_dependencies("activations_index"),
+        figures=selected_figures,
+        library=library_of("activation_index"),
     output:
         index="results/activations/index.md",
     params:
-        layers=ACTIVATIONS["layers"],
+        layers=ACTIVATION_LAYERS,
     log:
         log_path("activations/index"),
     benchmark:
@@ -138,7 +115,7 @@ rule activation_index:
     conda:
         CONDA_ENV
     script:
-        "../../scripts/activations_index.py"
+        "../../scripts/activation_index.py"
 
 
 rule activation_statistics:
@@ -146,11 +123,11 @@ rule activation_statistics:
     over the test set, and each image's per-map means."""
     input:
         **TEST_IMAGES,
-        library=script_dependencies("activations_statistics"),
+        library=library_of("activation_statistics"),
     output:
         statistics="results/activations/class_statistics.npz",
     params:
-        layers=ACTIVATIONS["layers"],
+        layers=ACTIVATION_LAYERS,
     log:
         log_path("activations/class_statistics"),
     benchmark:
@@ -162,79 +139,56 @@ rule activation_statistics:
     conda:
         CONDA_ENV
     script:
-        "../../scripts/activations_statistics.py"
+        "../../scripts/activation_statistics.py"
 
 
 rule compare_classes:
-    """Two classes on one layer: class means, difference, effect sizes, ranking."""
-    localrule: True  # light: runs where snakemake runs, not as a cluster job
+    """Two classes on every layer: class means, difference, effect sizes and the ranking of
+    every map or node; and per layer, how well its maps or nodes separate the classes."""
     input:
         statistics=rules.activation_statistics.output.statistics,
-        library=script_dependencies("activations_compare"),
+        library=library_of("compare_classes"),
     output:
-        figure=report(
-            "results/activations/compare/{first}_vs_{second}/{layer}.png",
+        figures=report_each(
+            [f"{PAIR_DIRECTORY}/{layer}.png" for layer in ACTIVATION_LAYERS],
+            [{"layer": layer, "content": "figure"} for layer in ACTIVATION_LAYERS],
             caption="../report/compare_classes.rst",
             category="3 Activations",
             subcategory="{first} vs {second}",
-            labels={"layer": "{layer}", "content": "figure"},
         ),
-        ranking=report(
-            "results/activations/compare/{first}_vs_{second}/{layer}.csv",
+        rankings=report_each(
+            [f"{PAIR_DIRECTORY}/{layer}.csv" for layer in ACTIVATION_LAYERS],
+            [{"layer": layer, "content": "ranking"} for layer in ACTIVATION_LAYERS],
             caption="../report/compare_classes_ranking.rst",
             category="3 Activations",
             subcategory="{first} vs {second}",
-            labels={"layer": "{layer}", "content": "ranking"},
         ),
-    params:
-        grid={key: ACTIVATIONS["grid"][key] for key in ("colormap", "columns", "dense_columns")},
-        difference_colormap=ACTIVATIONS["compare"]["difference_colormap"],
-        top=ACTIVATIONS["compare"]["top"],
-    wildcard_constraints:
-        **PAIR_WILDCARDS,
-    log:
-        log_path("activations/compare_{first}_vs_{second}_{layer}"),
-    benchmark:
-        benchmark_path("activations/compare_{first}_vs_{second}_{layer}")
-    conda:
-        CONDA_ENV
-    script:
-        "../../scripts/activations_compare.py"
-
-
-rule class_separation:
-    """Per layer, how well its best and its typical map or node separate two classes."""
-    localrule: True  # light: runs where snakemake runs, not as a cluster job
-    input:
-        statistics=rules.activation_statistics.output.statistics,
-        library=script_dependencies("activations_separation"),
-    output:
-        figure=report(
-            "results/activations/compare/{first}_vs_{second}/separation.png",
+        separation_figure=report(
+            f"{PAIR_DIRECTORY}/separation.png",
             caption="../report/class_separation.rst",
             category="3 Activations",
             subcategory="{first} vs {second}",
             labels={"layer": "all layers", "content": "separation figure"},
         ),
-        summary=report(
-            "results/activations/compare/{first}_vs_{second}/separation.csv",
+        separation_table=report(
+            f"{PAIR_DIRECTORY}/separation.csv",
             caption="../report/class_separation.rst",
             category="3 Activations",
             subcategory="{first} vs {second}",
             labels={"layer": "all layers", "content": "separation table"},
         ),
     params:
-        large_effect=ACTIVATIONS["compare"]["large_effect"],
-    wildcard_constraints:
-        **PAIR_WILDCARDS,
+        layers=ACTIVATION_LAYERS,
+        grid=settings.keys_of(settings.GridLayout, ACTIVATIONS["grid"]),
+        compare=ACTIVATIONS["compare"],
     log:
-        log_path("activations/separation_{first}_vs_{second}"),
+        log_path("activations/compare_{first}_vs_{second}"),
     benchmark:
-        benchmark_path("activations/separation_{first}_vs_{second}")
+        benchmark_path("activations/compare_{first}_vs_{second}")
     conda:
         CONDA_ENV
     script:
-        "../../scripts/activations_separation.py"
+        "../../scripts/compare_classes.py"
 
 
 TARGETS.extend(
@@ -244,7 +198,7 @@ TARGETS.extend(
         *expand(
             "results/activations/compare/{pair}/{name}.{extension}",
             pair=ACTIVATION_PAIRS,
-            name=[*ACTIVATIONS["layers"], "separation"],
+            name=[*ACTIVATION_LAYERS, "separation"],
             extension=["png", "csv"],
         ),
     ]

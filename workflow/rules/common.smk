@@ -1,22 +1,35 @@
-# Helpers shared by all rule files (config validation, the paths of inputs, logs, benchmarks).
+# What every rule file uses: the validated config as a settings tree, the network the config
+# describes, the checks the config alone can answer (made here, before any job starts), and
+# the paths of logs, benchmarks and each script's library modules.
 
 import os
 
+from snakemake.exceptions import WorkflowError
+
+from cnnlens import plan, settings
 from cnnlens.configuration import validate_config
 from cnnlens.dependencies import library_files
+from cnnlens.errors import CnnLensError
 
 REPOSITORY = Path(workflow.basedir)
 
 # The software environment of every rule (used with --software-deployment-method conda).
 CONDA_ENV = "../envs/cnnlens.yaml"
 
+validate_config(config, REPOSITORY / "workflow" / "schemas" / "config.schema.yaml")
+SETTINGS = settings.from_config(config)
+try:
+    NETWORK = plan.network(SETTINGS)
+    plan.check(SETTINGS, NETWORK)
+    PHOTOS = plan.photo_table(SETTINGS.dream.photos)  # photo name -> file
+except CnnLensError as error:
+    raise WorkflowError(str(error)) from None
+
 # The files each stage contributes to the default target `all` (rule files extend it).
 TARGETS = []
 
-validate_config(config, REPOSITORY / "workflow" / "schemas" / "config.schema.yaml")
 
-
-def script_dependencies(script):
+def library_of(script):
     """The library modules scripts/{script}.py imports: inputs, so editing them reruns the rule."""
     modules = library_files(REPOSITORY / "scripts" / f"{script}.py")
     # relative to the working directory, as Snakemake shows its other inputs

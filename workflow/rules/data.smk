@@ -1,10 +1,12 @@
+# The data stage: verified MNIST as six standardised .npy splits.
+
 from cnnlens.data import SPLIT_FILES
 
 
 rule prepare_data:
     """Obtain the real MNIST (checksum-verified) and save six standardised .npy splits."""
     input:
-        library=script_dependencies("prepare_data"),
+        library=library_of("prepare_data"),
     output:
         **{name: f"results/data/{name}.npy" for name in SPLIT_FILES},
         manifest="results/data/manifest.json",
@@ -12,9 +14,7 @@ rule prepare_data:
             "results/data/overview.png", caption="../report/data_overview.rst", category="1 Data"
         ),
     params:
-        source_dir=config["data"]["source_dir"],
-        download_cache=config["data"]["download_cache"],
-        subset=config["data"]["subset"],
+        data=config["data"],
     log:
         log_path("prepare_data"),
     benchmark:

@@ -1,62 +1,34 @@
-# Rules of the dream stage (SPEC 5): photos altered by the OIP ascent, through single maps
-# (dream_maps), whole layers over octaves (dream_layers) and at full size (dream_fine).
-# Every job is per photo (wildcard: the photo's name), so that editing one photo of the list
-# reruns only that photo's dreams.
-
-import re
-
-from snakemake.exceptions import WorkflowError
-
-from cnnlens.dream import FineDreamSettings
-from cnnlens.errors import CnnLensError
-from cnnlens.model import LAYER_TABLE
-from cnnlens.oip import map_files
-from cnnlens.photos import photo_lookup, photo_table
+# The dream stage: photos altered by the OIP ascent, through single maps (dream_maps), whole
+# layers over octaves (dream_layers) and at full size (dream_fine). Every job is per photo
+# (wildcard: the photo's name), so that editing one photo reruns only that photo's dreams.
 
 DREAM = config["dream"]
 DREAM_LAYER = DREAM["single_map"]["layer"]
-DREAM_MODEL = "results/model/cnn.keras"
-try:
-    # photo name -> file; the default photo when the list is empty
-    PHOTOS = photo_table(DREAM["photos"])
-    # input/params function: the photo file behind the wildcard {photo}
-    DREAM_PHOTO_FILE = photo_lookup(PHOTOS)
-    FINE_RENDERS = FineDreamSettings.from_config(DREAM["fine"], DREAM_LAYER).render_names
-except CnnLensError as error:
-    raise WorkflowError(str(error)) from None
-
-# When the OIP stage covers the single-map dreams' layer, each map's OIP is drawn beside its
-# dream, and the maps with the best OIPs (its summary table) can be dreamed with too.
+DREAM_PHOTO_FILE = plan.photo_lookup(PHOTOS)
+FINE_RENDERS = plan.fine_render_names(SETTINGS.dream.fine)
+# When the single-map dreams pick the maps with the best OIPs, they read the OIP stage's
+# summary of their layer, and every map's OIP is drawn beside its dream.
 DREAM_WITH_OIPS = DREAM_LAYER in config["oip"]["layers"]
-if DREAM["single_map"]["top_oip_maps"] and not DREAM_WITH_OIPS:
-    raise WorkflowError(
-        f"dream.single_map.top_oip_maps needs the OIPs of {DREAM_LAYER}: add it to oip.layers "
-        "or set top_oip_maps to 0"
-    )
-DREAM_LAYER_MAPS = {name: shape[-1] for name, shape, _ in LAYER_TABLE}[DREAM_LAYER]
-DREAM_OIPS = (
-    map_files(f"results/oips/{DREAM_LAYER}", range(DREAM_LAYER_MAPS), ".npy")
-    if DREAM_WITH_OIPS
-    else []
-)
-DREAM_OIP_SUMMARY = f"results/oips/{DREAM_LAYER}/summary.csv"
-
-
-wildcard_constraints:
-    photo="|".join(re.escape(name) for name in PHOTOS),
+DREAM_OIP_INPUTS = {
+    "oip_summary": f"results/oips/{DREAM_LAYER}/summary.csv"
+    if DREAM["single_map"]["top_oip_maps"]
+    else [],
+    "oips": oip_files(DREAM_LAYER, ".npy") if DREAM_WITH_OIPS else [],
+}
+DREAM_INPUTS = {"photo": "results/dreams/{photo}/photo.npy", "model": rules.train.output.model}
 
 
 rule dream_photo:
     """Read a photo, make it grey, cap its size and standardise it (unusable files stop here)."""
-    localrule: True  # light: runs where snakemake runs, not as a cluster job
     input:
         photo=DREAM_PHOTO_FILE,
-        library=script_dependencies("dream_photo"),
+        library=library_of("dream_photo"),
     output:
-        array="results/dreams/{photo}/photo.npy",
+        array=DREAM_INPUTS["photo"],
         image="results/dreams/{photo}/photo.png",
     params:
         max_side=DREAM["max_side"],
+        min_side=min(NETWORK.input_shape[:2]),
     log:
         log_path("dream_photo/{photo}"),
     benchmark:
@@ -72,13 +44,12 @@ rule dream_photo:
 
 
 rule dream_maps:
-    """Single-map dreams: the photo at 28x28 climbed for each map, detail put back by rounds."""
+    """Single-map dreams: the photo at the CNN's input size climbed for each map, detail put
+    back by rounds."""
     input:
-        photo=rules.dream_photo.output.array,
-        model=DREAM_MODEL,
-        oip_summary=DREAM_OIP_SUMMARY if DREAM["single_map"]["top_oip_maps"] else [],
-        oips=DREAM_OIPS,
-        library=script_dependencies("dream_maps"),
+        **DREAM_INPUTS,
+        **DREAM_OIP_INPUTS,
+        library=library_of("dream_maps"),
     output:
         directory=report(
             directory("results/dreams/{photo}/maps"),
@@ -109,9 +80,8 @@ rule dream_maps:
 rule dream_layers:
     """Classic DeepDream: whole layers' mean activations climbed octave by octave."""
     input:
-        photo=rules.dream_photo.output.array,
-        model=DREAM_MODEL,
-        library=script_dependencies("dream_layers"),
+        **DREAM_INPUTS,
+        library=library_of("dream_layers"),
     output:
         image="results/dreams/{photo}/layers/dream.png",
         figure=report(
@@ -143,9 +113,8 @@ rule dream_layers:
 rule dream_fine:
     """Full-size dreams with random shifts: patterns at the digits' scale in many places."""
     input:
-        photo=rules.dream_photo.output.array,
-        model=DREAM_MODEL,
-        library=script_dependencies("dream_fine"),
+        **DREAM_INPUTS,
+        library=library_of("dream_fine"),
     output:
         images=expand("results/dreams/{{photo}}/fine/{render}/dream.png", render=FINE_RENDERS),
         metrics=expand(

@@ -1,57 +1,40 @@
-# Rules of the oip stage (SPEC 4): an OIP for every map of the configured conv layers.
+# The oip stage: an OIP for every map of the configured conv layers.
 #
 # oip_search runs the batched gradient ascent for one chunk of a layer's maps (all maps and
 # restarts of the chunk in one batch); oip.maps_per_job sets the chunk size (default: the
 # whole layer in one job). Per layer, oip_gather_{layer} writes each map's OIP and the
-# layer's summary.csv, and oip_figures_{layer} (matplotlib only) draws the figures; they are
-# generated per layer because their outputs list the layer's maps. oip_nodes searches one OIP
+# layer's summary.csv, and oip_figures_{layer} (no TensorFlow) draws the figures; they are
+# rules per layer because their outputs list the layer's maps. oip_nodes searches one OIP
 # per node (i, j) of chosen maps.
 
-from snakemake.exceptions import WorkflowError
-
-from cnnlens.errors import CnnLensError
-from cnnlens.model import LAYER_TABLE
-from cnnlens.oip import check_config, chunk_files, map_files, search_config
-
 OIP = config["oip"]
-OIP_SEARCH_INPUTS = {
-    "model": "results/model/cnn.keras",
-    "test_imgs": "results/data/test_imgs.npy",
+OIP_SEARCH = {
+    "seed": config["seed"],
+    "search": settings.keys_of(settings.OipSearch, OIP),
 }
-# Per layer: its number of maps, its chunks' search results, and its per-map files.
-OIP_MAPS = {name: shape[-1] for name, shape, _ in LAYER_TABLE}
-try:
-    check_config(OIP, config["seed"], OIP_MAPS)
-except CnnLensError as error:
-    raise WorkflowError(str(error)) from None
-OIP_CHUNKS = {
-    layer: chunk_files(layer, OIP_MAPS[layer], OIP["maps_per_job"]) for layer in OIP["layers"]
-}
-OIP_FILES = {
-    (layer, suffix): map_files(f"results/oips/{layer}", range(OIP_MAPS[layer]), suffix)
-    for layer in OIP["layers"]
-    for suffix in (".npy", ".png", "_evolution.png")
-}
-NODE_OIPS = OIP["node_oips"]
+OIP_INPUTS = {"model": rules.train.output.model, "test_imgs": rules.prepare_data.output.test_imgs}
+NODE_DIRECTORY = f"results/oips/{OIP['node_oips']['layer']}/nodes"
 
-NODE_DIRECTORY = f"results/oips/{NODE_OIPS['layer']}/nodes"
+
+def oip_files(layer, suffix):
+    """results/oips/{layer}/map_NNN{suffix} for every map of the layer."""
+    return plan.map_files(f"results/oips/{layer}", range(NETWORK.maps(layer)), suffix)
+
+
+def oip_chunks(layer):
+    return plan.chunk_files(layer, NETWORK.maps(layer), OIP["maps_per_job"])
 
 
 rule oip_search:
     """OIPs of one chunk of a layer's maps: start noise, precursor screen, batched ascent with
     revival, and the maps' activations on the test images for comparison."""
     input:
-        **OIP_SEARCH_INPUTS,
-        library=script_dependencies("oip_search"),
+        **OIP_INPUTS,
+        library=library_of("oip_search"),
     output:
         result="results/oips/{layer}/chunks/maps_{first}-{last}.npz",
     params:
-        seed=config["seed"],
-        search=search_config(OIP),
-    wildcard_constraints:
-        layer="Conv2D_[123]",
-        first=r"\d{3}",
-        last=r"\d{3}",
+        **OIP_SEARCH,
     log:
         log_path("oip/search_{layer}_{first}-{last}"),
     benchmark:
@@ -74,12 +57,12 @@ for oip_layer in OIP["layers"]:
     rule:
         name:
             f"oip_gather_{oip_layer}"
-        localrule: True  # light: runs where snakemake runs, not as a cluster job
+        localrule: True  # light; made in a loop, so not in the Snakefile's localrules list
         input:
-            chunks=OIP_CHUNKS[oip_layer],
-            library=script_dependencies("oip_gather"),
+            chunks=oip_chunks(oip_layer),
+            library=library_of("oip_gather"),
         output:
-            maps=OIP_FILES[oip_layer, ".npy"],
+            maps=oip_files(oip_layer, ".npy"),
             summary=report(
                 f"results/oips/{oip_layer}/summary.csv",
                 caption="../report/oip_summary.rst",
@@ -99,20 +82,21 @@ for oip_layer in OIP["layers"]:
     rule:
         name:
             f"oip_figures_{oip_layer}"
+        localrule: True  # light; made in a loop, so not in the Snakefile's localrules list
         input:
-            chunks=OIP_CHUNKS[oip_layer],
-            library=script_dependencies("oip_figures"),
+            chunks=oip_chunks(oip_layer),
+            library=library_of("oip_figures"),
         output:
             maps=report_each(
-                OIP_FILES[oip_layer, ".png"],
-                map_labels(range(OIP_MAPS[oip_layer]), "OIP"),
+                oip_files(oip_layer, ".png"),
+                map_labels(range(NETWORK.maps(oip_layer)), "OIP"),
                 caption="../report/oip_map.rst",
                 category="4 OIPs",
                 subcategory=oip_layer,
             ),
             evolutions=report_each(
-                OIP_FILES[oip_layer, "_evolution.png"],
-                map_labels(range(OIP_MAPS[oip_layer]), "evolution"),
+                oip_files(oip_layer, "_evolution.png"),
+                map_labels(range(NETWORK.maps(oip_layer)), "evolution"),
                 caption="../report/oip_evolution.rst",
                 category="4 OIPs",
                 subcategory=oip_layer,
@@ -135,39 +119,41 @@ for oip_layer in OIP["layers"]:
         script:
             "../../scripts/oip_figures.py"
 
-    TARGETS.extend(OIP_FILES[oip_layer, ".npy"])
-    TARGETS.extend(OIP_FILES[oip_layer, ".png"])
-    TARGETS.extend(OIP_FILES[oip_layer, "_evolution.png"])
     TARGETS.extend(
-        [f"results/oips/{oip_layer}/summary.csv", f"results/oips/{oip_layer}/sheet.png"]
+        [
+            *oip_files(oip_layer, ".npy"),
+            *oip_files(oip_layer, ".png"),
+            *oip_files(oip_layer, "_evolution.png"),
+            f"results/oips/{oip_layer}/summary.csv",
+            f"results/oips/{oip_layer}/sheet.png",
+        ]
     )
 
 
 rule oip_nodes:
     """One OIP per node (i, j) of each chosen map: what maximising a single position gives."""
     input:
-        model=OIP_SEARCH_INPUTS["model"],
-        library=script_dependencies("oip_nodes"),
+        model=rules.train.output.model,
+        library=library_of("oip_nodes"),
     output:
-        arrays=map_files(NODE_DIRECTORY, NODE_OIPS["maps"], ".npy"),
+        arrays=plan.map_files(NODE_DIRECTORY, OIP["node_oips"]["maps"], ".npy"),
         figures=report_each(
-            map_files(NODE_DIRECTORY, NODE_OIPS["maps"], ".png"),
-            map_labels(NODE_OIPS["maps"], "node OIPs"),
+            plan.map_files(NODE_DIRECTORY, OIP["node_oips"]["maps"], ".png"),
+            map_labels(OIP["node_oips"]["maps"], "node OIPs"),
             caption="../report/oip_nodes.rst",
             category="4 OIPs",
-            subcategory=f"{NODE_OIPS['layer']} nodes",
+            subcategory=f"{OIP['node_oips']['layer']} nodes",
         ),
         summary=report(
             f"{NODE_DIRECTORY}/summary.csv",
             caption="../report/oip_nodes.rst",
             category="4 OIPs",
-            subcategory=f"{NODE_OIPS['layer']} nodes",
+            subcategory=f"{OIP['node_oips']['layer']} nodes",
             labels={"map": "all", "figure": "summary table"},
         ),
     params:
-        seed=config["seed"],
-        search=search_config(OIP),
-        nodes=NODE_OIPS,
+        **OIP_SEARCH,
+        nodes=OIP["node_oips"],
         colormap=OIP["colormap"],
     log:
         log_path("oip/nodes"),
@@ -184,5 +170,5 @@ rule oip_nodes:
         "../../scripts/oip_nodes.py"
 
 
-if NODE_OIPS["maps"]:
+if OIP["node_oips"]["maps"]:
     TARGETS.extend(rules.oip_nodes.output)

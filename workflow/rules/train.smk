@@ -1,14 +1,20 @@
+# The training stage: the CNN of model.architecture fitted, evaluated and described.
+
+
 rule train:
-    """Train the CNN; save it with its summary, history, metrics and confusion matrix."""
+    """Train the CNN; save it with its summary, its description (layers, shapes, receptive
+    fields), history, metrics and confusion matrix."""
     input:
-        train_imgs="results/data/train_imgs.npy",
-        train_labels="results/data/train_labels.npy",
-        test_imgs="results/data/test_imgs.npy",
-        test_labels="results/data/test_labels.npy",
-        library=script_dependencies("train"),
+        train_imgs=rules.prepare_data.output.train_imgs,
+        train_labels=rules.prepare_data.output.train_labels,
+        test_imgs=rules.prepare_data.output.test_imgs,
+        test_labels=rules.prepare_data.output.test_labels,
+        library=library_of("train"),
     output:
         model="results/model/cnn.keras",
         summary="results/model/summary.txt",
+        network="results/model/network.json",
+        receptive_fields="results/model/receptive_fields.txt",
         history=report(
             "results/model/history.csv", caption="../report/history.rst", category="2 Training"
         ),
@@ -19,6 +25,7 @@ rule train:
     params:
         seed=config["seed"],
         training=config["training"],
+        architecture=config["model"]["architecture"],
     log:
         log_path("train"),
     benchmark:
@@ -39,12 +46,11 @@ rule train:
 rule training_figures:
     """Draw the learning curves and the confusion matrix (a rule of its own, so that editing a
     figure does not retrain the model)."""
-    localrule: True  # light: runs where snakemake runs, not as a cluster job
     input:
         history=rules.train.output.history,
         metrics=rules.train.output.metrics,
         confusion=rules.train.output.confusion,
-        library=script_dependencies("training_figures"),
+        library=library_of("training_figures"),
     output:
         curves=report(
             "results/model/training.png",

@@ -1,5 +1,5 @@
-"""Rule activation_statistics: per class and unit, mean and variance of every layer's
-activations over the test set, and each image's per-map means."""
+"""Rule activation_statistics: per class and unit, mean and variance of every configured
+layer's activations over the test set, and each image's per-map means."""
 
 from cnnlens import runtime
 
@@ -7,12 +7,13 @@ inputs, outputs, params = snakemake.input, snakemake.output, snakemake.params  #
 
 with runtime.script_run(snakemake.log[0], snakemake.threads) as log:  # noqa: F821
     # Imported here so that TensorFlow's start-up messages go to the log.
-    from cnnlens import activations
+    from cnnlens.activations.readout import class_statistics
+    from cnnlens.activations.statistics import save_class_statistics
     from cnnlens.files import load_array
     from cnnlens.model import load_cnn
 
     model = load_cnn(inputs.model)
     images, labels = load_array(inputs.test_imgs), load_array(inputs.y_test)
-    statistics = activations.class_statistics(model, images, labels, params.layers)
+    statistics = class_statistics(model, images, labels, params.layers)
     log.info("class statistics of %d test images for %s", len(labels), ", ".join(params.layers))
-    activations.save_class_statistics(outputs.statistics, statistics)
+    save_class_statistics(outputs.statistics, statistics)

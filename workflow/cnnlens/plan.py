@@ -1,0 +1,232 @@
+"""The plan of a run, for the rule files: the network, the jobs' file lists, the photos, and
+every check the config alone can answer, made before any job starts.
+
+This is the workflow glue, apart from the algorithms: it imports neither TensorFlow nor
+matplotlib, so ``snakemake -n`` stays fast and works where TensorFlow cannot be imported.
+Every check raises a one-line :class:`~cnnlens.errors.CnnLensError` that names the key and
+the fix.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from cnnlens import mnist
+from cnnlens.errors import CnnLensError
+from cnnlens.network import Network, from_architecture
+from cnnlens.settings import FineDream, Settings
+
+DEFAULT_PHOTO = "grace_hopper.jpg"
+
+
+# ---- the network and its files ----
+
+
+def network(settings: Settings) -> Network:
+    """The network the config's architecture builds for the data set's images."""
+    described = from_architecture(settings.model.architecture, mnist.IMAGE_SHAPE)
+    output = described.layers[-1]
+    if output.kind != "dense" or output.activation != "softmax":
+        raise CnnLensError(
+            f"model.architecture ends with {output.name} ({output.kind}, activation "
+            f"{output.activation}); end it with a dense softmax layer of one unit per class"
+        )
+    if not described.conv_layers:
+        raise CnnLensError("model.architecture has no conv layer; add at least one")
+    return described
+
+
+def map_files(directory: str, maps: Sequence[int] | range, suffix: str) -> list[str]:
+    """One file per map: ``{directory}/map_NNN{suffix}``."""
+    return [f"{directory}/map_{int(index):03d}{suffix}" for index in maps]
+
+
+def map_chunks(maps: int, per_job: int | None) -> list[tuple[int, int]]:
+    """(first, last) map of each search job's chunk; ``per_job`` None: the whole layer."""
+    size = per_job or maps
+    return [(first, min(first + size, maps) - 1) for first in range(0, maps, size)]
+
+
+def chunk_files(layer: str, maps: int, per_job: int | None) -> list[str]:
+    """The search results of a layer's chunks: ``results/oips/{layer}/chunks/maps_F-L.npz``."""
+    return [
+        f"results/oips/{layer}/chunks/maps_{first:03d}-{last:03d}.npz"
+        for first, last in map_chunks(maps, per_job)
+    ]
+
+
+def fine_render_names(fine: FineDream) -> list[str]:
+    """The full-size dreams: ``layers`` for the layer mix (if a weight is non-zero), then
+    ``map_NNN`` for every map."""
+    mix = ["layers"] if any(weight != 0 for weight in fine.weights.values()) else []
+    return mix + [f"map_{index:03d}" for index in dict.fromkeys(fine.maps)]
+
+
+# ---- photos ----
+
+
+def default_photo() -> Path:
+    """Matplotlib's sample photograph, found without importing matplotlib."""
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise CnnLensError("matplotlib is not installed; install the project with pip install -e .")
+    package = Path(next(iter(spec.submodule_search_locations)))
+    return package / "mpl-data" / "sample_data" / DEFAULT_PHOTO
+
+
+def photo_name(path: str | Path) -> str:
+    """A photo's name in output paths: its file stem, other characters than letters, digits,
+    ``-`` and ``_`` made ``_``."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", Path(path).stem) or "photo"
+
+
+def photo_table(paths: Sequence[str]) -> dict[str, str]:
+    """Photo names to files (``~`` expanded); the default photo for an empty list. Two photos
+    of the same name would overwrite each other's dreams: that is an error."""
+    files = [str(Path(path).expanduser()) for path in paths] or [str(default_photo())]
+    table: dict[str, str] = {}
+    for path in files:
+        name = photo_name(path)
+        if name in table:
+            raise CnnLensError(
+                f"the photos {table[name]} and {path} would both be called {name!r} in "
+                "results/dreams/; rename one of them (dream.photos in config.yaml)"
+            )
+        if not Path(path).is_file():
+            raise CnnLensError(f"dream.photos: no file {path}; fix the path in config.yaml")
+        table[name] = path
+    return table
+
+
+def photo_lookup(table: Mapping[str, str]) -> Callable[[Any], str]:
+    """An input function: the file of the photo the wildcard ``photo`` names."""
+    return lambda wildcards: table[wildcards.photo]
+
+
+# ---- checks made before any job starts ----
+
+
+def check(settings: Settings, described: Network) -> None:
+    """Every check of the config that needs no data and no model file."""
+    check_data_sizes(settings)
+    check_activations(settings, described)
+    check_oip(settings, described)
+    check_dream(settings, described)
+
+
+def check_maps(described: Network, layer: str, maps: Sequence[int], setting: str) -> None:
+    """Raise when ``setting`` lists maps that conv layer ``layer`` does not have."""
+    available = described.require_conv(layer, setting).maps
+    bad = [int(index) for index in maps if not 0 <= int(index) < available]
+    if bad:
+        raise CnnLensError(
+            f"{setting} lists maps {bad} that {layer} does not have (it has 0..{available - 1}); "
+            "fix it in config.yaml"
+        )
+
+
+def check_scales(scales: Sequence[int], factors: Sequence[float], setting: str) -> None:
+    """Raise unless the noise scales and factors pair up and some factor is positive."""
+    if len(scales) != len(factors):
+        raise CnnLensError(
+            f"{setting}.scales {list(scales)} and {setting}.factors {list(factors)} differ in "
+            "length; give one factor per scale in config.yaml"
+        )
+    if max(factors) <= 0:
+        raise CnnLensError(f"{setting}.factors are all 0; give at least one scale a factor > 0")
+
+
+def check_data_sizes(settings: Settings) -> None:
+    """Subsets, the validation split and listed test images fit the data set."""
+    train = settings.data.subset.train or mnist.SPLIT_SIZES["train"]
+    test = settings.data.subset.test or mnist.SPLIT_SIZES["test"]
+    if settings.training.validation_size >= train:
+        raise CnnLensError(
+            f"training.validation_size {settings.training.validation_size} leaves no training "
+            f"images of {train}; lower it or raise data.subset.train"
+        )
+    beyond = [index for index in settings.activations.examples.test_indices if index >= test]
+    if beyond:
+        raise CnnLensError(
+            f"activations.examples.test_indices {beyond} lie beyond the {test} test images "
+            f"(0..{test - 1}); fix them or raise data.subset.test"
+        )
+
+
+def check_activations(settings: Settings, described: Network) -> None:
+    """Layers exist; pairs are two different classes the model has."""
+    for layer in settings.activations.layers:
+        described.layer(layer, "activations.layers")
+    classes = described.num_classes
+    for first, second in settings.activations.pairs:
+        if first == second or not (0 <= first < classes and 0 <= second < classes):
+            raise CnnLensError(
+                f"activations.pairs [{first}, {second}]: give two different classes of "
+                f"0..{classes - 1}"
+            )
+    bad = [digit for digit in settings.activations.examples.classes if not 0 <= digit < classes]
+    if bad:
+        raise CnnLensError(
+            f"activations.examples.classes {bad} are not classes of the model (0..{classes - 1})"
+        )
+
+
+def check_oip(settings: Settings, described: Network) -> None:
+    """Layers are conv layers, node maps exist, noise and stages fit together."""
+    oip = settings.oip
+    for layer in oip.layers:
+        described.require_conv(layer, "oip.layers")
+    check_maps(described, oip.node_oips.layer, oip.node_oips.maps, "oip.node_oips.maps")
+    check_scales(oip.noise.scales, oip.noise.factors, "oip.noise")
+    check_scales(oip.revival.scales, oip.revival.factors, "oip.revival")
+    beyond = [step for step in oip.snapshot_steps or () if step > oip.steps]
+    if beyond:
+        raise CnnLensError(
+            f"oip.snapshot_steps {beyond} lie beyond oip.steps {oip.steps}; drop them or raise "
+            "oip.steps"
+        )
+    if oip.strategy.kind == "staged":
+        starts = list(oip.strategy.stage_starts)
+        expected = len(oip.noise.scales) - 1
+        if (
+            len(starts) != expected
+            or starts != sorted(starts)
+            or (starts and not 0 < starts[0] <= starts[-1] < oip.steps)
+        ):
+            raise CnnLensError(
+                f"oip.strategy.stage_starts {starts} must give, in increasing order within "
+                f"1..{oip.steps - 1}, the step at which each of the {expected} finer noise "
+                "scales is added; fix it in config.yaml"
+            )
+
+
+def check_dream(settings: Settings, described: Network) -> None:
+    """Layers and maps of the three kinds of dream exist and something is to be dreamed."""
+    dream = settings.dream
+    layer = dream.single_map.layer
+    check_maps(described, layer, dream.single_map.maps, "dream.single_map.maps")
+    check_maps(described, layer, dream.fine.maps, "dream.fine.maps")
+    if not dream.single_map.maps and not dream.single_map.top_oip_maps:
+        raise CnnLensError(
+            "no map to dream with: set dream.single_map.maps or dream.single_map.top_oip_maps"
+        )
+    if dream.single_map.top_oip_maps and layer not in settings.oip.layers:
+        raise CnnLensError(
+            f"dream.single_map.top_oip_maps needs the OIPs of {layer}: add it to oip.layers "
+            "or set top_oip_maps to 0"
+        )
+    for key, weights in (("layers", dream.layers.weights), ("fine", dream.fine.weights)):
+        for name in weights:
+            described.require_conv(name, f"dream.{key}.weights")
+    if not any(weight != 0 for weight in dream.layers.weights.values()):
+        raise CnnLensError(
+            "dream.layers.weights gives no layer a non-zero weight; weight at least one layer"
+        )
+    if not fine_render_names(dream.fine):
+        raise CnnLensError(
+            "dream.fine has nothing to dream: give a layer a non-zero weight or list maps"
+        )

@@ -1,0 +1,293 @@
+"""The settings tree: config.yaml's sections as frozen dataclasses, field names equal to keys.
+
+Nothing here has a default value: the JSON schema (``workflow/schemas/config.schema.yaml``)
+is the one place where defaults are written, and it fills them in while the config is
+validated. :func:`build` turns a validated mapping into the matching dataclass, recursively and
+generically (lists become tuples, nested sections their own dataclasses).
+
+Where a rule depends on only part of a section, that part is a base class of the section
+(e.g. :class:`OipSearch` is the part of :class:`Oip` a search's results depend on), so the
+rule's ``params`` carry exactly :func:`keys_of` that part and its script rebuilds it with
+:func:`build`. No TensorFlow, no matplotlib: the rule files use this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# ---- data ----
+
+
+@dataclasses.dataclass(frozen=True)
+class Subset:
+    train: int | None
+    test: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Data:
+    source_dir: str | None
+    download_cache: str
+    subset: Subset
+
+
+# ---- model ----
+
+
+@dataclasses.dataclass(frozen=True)
+class Model:
+    architecture: tuple[dict[str, Any], ...]
+
+
+# ---- training ----
+
+
+@dataclasses.dataclass(frozen=True)
+class Optimizer:
+    learning_rate: float
+    momentum: float
+    nesterov: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class LrSchedule:
+    kind: str
+    final_fraction: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Augmentation:
+    shift_pixels: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Training:
+    epochs: int
+    batch_size: int
+    validation_size: int
+    optimizer: Optimizer
+    lr_schedule: LrSchedule
+    l2: float
+    augmentation: Augmentation
+    mixed_precision: str
+
+
+# ---- activations ----
+
+
+@dataclasses.dataclass(frozen=True)
+class Examples:
+    classes: tuple[int, ...]
+    confident_per_class: int
+    ambiguous_per_class: int
+    test_indices: tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class GridLayout:
+    """The keys of ``activations.grid`` that place and colour tiles (the comparisons use them)."""
+
+    colormap: str
+    columns: int
+    dense_columns: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Grid(GridLayout):
+    values: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Compare:
+    difference_colormap: str
+    top: int
+    large_effect: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Activations:
+    layers: tuple[str, ...]
+    pairs: tuple[tuple[int, int], ...]
+    examples: Examples
+    grid: Grid
+    compare: Compare
+
+
+# ---- oip ----
+
+
+@dataclasses.dataclass(frozen=True)
+class Convergence:
+    threshold: float
+    patience: int
+    early_stop: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Noise:
+    scales: tuple[int, ...]
+    factors: tuple[float, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Strategy:
+    kind: str
+    stage_starts: tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Revival:
+    candidates: int
+    screen_steps: int
+    scales: tuple[int, ...]
+    factors: tuple[float, ...]
+    pooling: str
+    extra_steps: int
+
+
+@dataclasses.dataclass(frozen=True)
+class NodeOips:
+    layer: str
+    maps: tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class OipSearch:
+    """The keys of the ``oip`` section that a search's results depend on."""
+
+    restarts: int
+    steps: int
+    epsilon: float
+    convergence: Convergence
+    snapshot_steps: tuple[int, ...] | None
+    noise: Noise
+    strategy: Strategy
+    revival: Revival
+    compute_dtype: str
+    batch_size: int
+    test_images: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Oip(OipSearch):
+    """The whole ``oip`` section: the search, which layers and jobs, and the figures."""
+
+    layers: tuple[str, ...]
+    maps_per_job: int | None
+    colormap: str
+    node_oips: NodeOips
+
+
+# ---- dream ----
+
+
+@dataclasses.dataclass(frozen=True)
+class SingleMap:
+    layer: str
+    maps: tuple[int, ...]
+    top_oip_maps: int
+    rounds: int
+    steps: int
+    epsilon: float
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerDream:
+    weights: dict[str, float]
+    octaves: int
+    octave_scale: float
+    steps: int
+    epsilon: float
+    max_shift: int
+
+
+@dataclasses.dataclass(frozen=True)
+class FineDream:
+    weights: dict[str, float]
+    maps: tuple[int, ...]
+    steps: int
+    epsilon: float
+    max_shift: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Dream:
+    photos: tuple[str, ...]
+    max_side: int
+    single_map: SingleMap
+    layers: LayerDream
+    fine: FineDream
+
+
+# ---- the whole config ----
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    seed: int
+    data: Data
+    model: Model
+    training: Training
+    activations: Activations
+    oip: Oip
+    dream: Dream
+
+
+# ---- building ----
+
+
+def build(cls: type[T], mapping: Mapping[str, Any]) -> T:
+    """The dataclass ``cls`` from a validated config mapping (extra keys are an error)."""
+    hints = _type_hints(cls)
+    names = [item.name for item in dataclasses.fields(cls)]
+    unknown = set(mapping) - set(names)
+    missing = set(names) - set(mapping)
+    if unknown or missing:
+        raise KeyError(
+            f"{cls.__name__}: config keys {sorted(unknown)} unknown, {sorted(missing)} missing; "
+            "the settings tree and the schema disagree"
+        )
+    return cls(**{name: _convert(hints[name], mapping[name]) for name in names})
+
+
+def keys_of(cls: type, mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of ``mapping`` that are fields of ``cls`` (a rule's exact ``params``)."""
+    return {item.name: mapping[item.name] for item in dataclasses.fields(cls)}
+
+
+def from_config(config: Mapping[str, Any]) -> Settings:
+    """The whole settings tree of a validated config."""
+    return build(Settings, config)
+
+
+@lru_cache(maxsize=None)
+def _type_hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _convert(hint: Any, value: Any) -> Any:
+    """``value`` as the type ``hint`` says: dataclasses built, lists as tuples."""
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    arguments = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        hint = next(argument for argument in arguments if argument is not type(None))
+        return _convert(hint, value)
+    if dataclasses.is_dataclass(hint):
+        return build(hint, value)
+    if origin is tuple:
+        item = arguments[0]
+        if len(arguments) == 2 and arguments[1] is Ellipsis:
+            return tuple(_convert(item, element) for element in value)
+        return tuple(_convert(kind, element) for kind, element in zip(arguments, value))
+    if origin is dict:
+        return dict(value)
+    return value
