@@ -1,4 +1,5 @@
-"""Benchmark of the OIP ascent (issue 3): four ways to run the same SPEC 4.3 climb.
+"""Benchmark of the OIP ascent (issue 3): four ways to run the same climb (RMS-normalised
+gradient step, then each image standardised).
 
 On the same maps, steps and start images it times
 
@@ -6,12 +7,12 @@ On the same maps, steps and start images it times
 2. one map at a time with a compiled step (``tf.function``);
 3. tf-keras-vis 0.8.7 ``ActivationMaximization`` with a batch of filters (its own update rule
    and defaults; only the time is compared);
-4. our batched engine (``cnnlens.ascent``), in float32 and bfloat16 compute,
+4. our batched engine (``cnnlens.optvis``), in float32 and bfloat16 compute,
 
 prints seconds per map-step, the ratios, the achieved GFLOP/s against the CPU's measured peak,
-and then times the whole job of the oip stage in the engine: all 224 maps x 4 restarts x 400
-steps. The machine's load is printed at the start and the end: on a shared machine the numbers
-are only as good as the load allows.
+and then times the whole job of the oip stage in the engine: every map of every conv layer
+x 4 restarts x 400 steps. The machine's load is printed at the start and the end: on a shared
+machine the numbers are only as good as the load allows.
 
     pip install -e .[bench]          # tf-keras-vis
     python benchmarks/oip_engine.py --model results/model/cnn.keras
@@ -28,24 +29,46 @@ from pathlib import Path
 
 import numpy as np
 
-#: Per image, a forward pass through the conv layers up to the target and the gradient w.r.t.
-#: the input cost twice the forward convolutions' FLOPs (2 per multiply-add).
-CONV_SHAPES = {  # output height, width, kernel 3x3, input channels, output channels
-    "Conv2D_1": (26, 26, 9, 1, 32),
-    "Conv2D_2": (11, 11, 9, 32, 64),
-    "Conv2D_3": (3, 3, 9, 64, 128),
-}
-LAYER_MAPS = {"Conv2D_1": 32, "Conv2D_2": 64, "Conv2D_3": 128}
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+def conv_layers(model) -> dict[str, object]:
+    """The model's conv layers by name, input to output."""
+    import keras
+
+    return {layer.name: layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)}
 
 
-def flops_per_image_step(layer: str) -> float:
-    """FLOPs of one ascent step of one image targeting ``layer`` (forward + input gradient)."""
+def flops_per_image_step(model, layer: str) -> float:
+    """FLOPs of one ascent step of one image targeting ``layer``: a forward pass through the
+    conv layers up to it and the gradient w.r.t. the input cost twice the forward
+    convolutions' FLOPs (2 per multiply-add)."""
     forward = 0.0
-    for name, (height, width, kernel, inputs, outputs) in CONV_SHAPES.items():
-        forward += 2.0 * height * width * kernel * inputs * outputs
+    for name, conv in conv_layers(model).items():
+        _, height, width, outputs = conv.output.shape
+        rows, columns = conv.kernel_size
+        inputs = conv.input.shape[-1]
+        forward += 2.0 * height * width * rows * columns * inputs * outputs
         if name == layer:
             break
     return 2.0 * forward
+
+
+def default_noise() -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """Scales and factors of the start noise in the default config (the schema's defaults)."""
+    from cnnlens.configuration import validate_config
+
+    config: dict = {}
+    validate_config(config, REPOSITORY / "workflow" / "schemas" / "config.schema.yaml")
+    return tuple(config["oip"]["noise"]["scales"]), tuple(config["oip"]["noise"]["factors"])
+
+
+def start_noise(model, layer: str, maps, restarts) -> np.ndarray:
+    """Seeded multi-scale start images of (map, restart) pairs, as the OIP search makes them."""
+    from cnnlens import noise
+
+    keys = [noise.image_key(1234, layer, int(k), int(r)) for k, r in zip(maps, restarts)]
+    scales, factors = default_noise()
+    return noise.multiscale_noise(keys, scales, factors, model.input_shape[1:3])
 
 
 def parse_arguments() -> argparse.Namespace:
@@ -61,7 +84,7 @@ def parse_arguments() -> argparse.Namespace:
         default=512,
         help="images of tf-keras-vis and the engine: every map, 4 restarts",
     )
-    parser.add_argument("--skip-full", action="store_true", help="skip the 224x4x400 run")
+    parser.add_argument("--skip-full", action="store_true", help="skip the run of every map")
     parser.add_argument("--json", default=None, help="write the results here as JSON")
     return parser.parse_args()
 
@@ -92,9 +115,9 @@ def measured_peak(dtype: str, size: int = 2048, repeats: int = 8) -> tuple[float
 
 
 def spec_update(images, gradient, epsilon: float):
-    """SPEC 4.3: RMS-normalised gradient step, then per-image standardisation."""
+    """The ascent's update: RMS-normalised gradient step, then per-image standardisation."""
     import tensorflow as tf
-    from cnnlens.ascent import standardise
+    from cnnlens.optvis.param import standardise
 
     rms = tf.sqrt(tf.reduce_mean(tf.square(gradient), axis=[1, 2, 3], keepdims=True))
     return standardise(images + epsilon * gradient / (rms + 1e-7))
@@ -167,32 +190,32 @@ def engine_way(
     compute_dtype: str,
     jit_compile: bool = False,
 ):
-    from cnnlens import ascent
+    from cnnlens.optvis import objectives
+    from cnnlens.optvis.engine import AscentEngine
+    from cnnlens.optvis.render import render
 
-    engine = ascent.AscentEngine(
-        model, [layer], compute_dtype=compute_dtype, jit_compile=jit_compile
-    )
-    objective = ascent.map_objective(engine, layer, maps)
-    settings = ascent.AscentSettings(steps=steps, epsilon=epsilon, chunk_size=512)
-    ascent.run_ascent(engine, starts[:8], objective.take(slice(0, 8)), settings.with_steps(2))
-    return lambda: ascent.run_ascent(engine, starts, objective, settings).images
+    engine = AscentEngine(model, [layer], compute_dtype=compute_dtype, jit_compile=jit_compile)
+    objective = objectives.channels(layer, maps)
+    render(engine, starts[:8], objective.take(slice(0, 8)), 2, epsilon)  # trace once
+    return lambda: render(engine, starts, objective, steps, epsilon).images
 
 
 def full_oip_job(
     model, compute_dtype: str, restarts: int = 4, steps: int = 400
 ) -> dict[str, float]:
-    """All maps of the three conv layers x restarts x steps in the engine, seconds per layer."""
-    from cnnlens import ascent, noise
+    """All maps of every conv layer x restarts x steps in the engine, seconds per layer."""
+    from cnnlens.optvis import objectives
+    from cnnlens.optvis.engine import AscentEngine
+    from cnnlens.optvis.render import render
 
     seconds = {}
-    for layer, count in LAYER_MAPS.items():
-        engine = ascent.AscentEngine(model, [layer], compute_dtype=compute_dtype)
-        maps = np.repeat(np.arange(count), restarts)
-        starts = noise.multiscale_noise(noise.restart_keys(1234, layer, range(count), restarts))
-        objective = ascent.map_objective(engine, layer, maps, revive=True)
-        settings = ascent.AscentSettings(steps=steps, chunk_size=512)
-        ascent.run_ascent(engine, starts[:8], objective.take(slice(0, 8)), settings.with_steps(2))
-        seconds[layer] = timed(lambda: ascent.run_ascent(engine, starts, objective, settings))[0]
+    for layer, conv in conv_layers(model).items():
+        engine = AscentEngine(model, [layer], compute_dtype=compute_dtype)
+        maps = np.repeat(np.arange(conv.filters), restarts)
+        starts = start_noise(model, layer, maps, np.tile(np.arange(restarts), conv.filters))
+        objective = objectives.channels(layer, maps).revived()
+        render(engine, starts[:8], objective.take(slice(0, 8)), 2, 0.01)  # trace once
+        seconds[layer] = timed(lambda: render(engine, starts, objective, steps, 0.01))[0]
     return seconds
 
 
@@ -250,23 +273,19 @@ class Recorder:
         return "\n".join(lines)
 
 
-def start_images(layer: str, images: int) -> tuple[np.ndarray, np.ndarray]:
+def start_images(model, layer: str, images: int) -> tuple[np.ndarray, np.ndarray]:
     """Maps (every map, then every map again, ...) and their seeded multi-scale starts."""
-    from cnnlens import noise
-
-    count = LAYER_MAPS[layer]
+    count = conv_layers(model)[layer].filters
     maps = np.arange(images) % count
-    restarts = np.arange(images) // count
-    keys = [noise.image_key(1234, layer, int(k), int(r)) for k, r in zip(maps, restarts)]
-    return maps, noise.multiscale_noise(keys)
+    return maps, start_noise(model, layer, maps, np.arange(images) // count)
 
 
 def start_objectives(model, layer: str, starts: np.ndarray, maps: np.ndarray) -> np.ndarray:
     """Each start image's objective: its map's mean activation."""
-    from cnnlens import ascent
+    from cnnlens.optvis import objectives
+    from cnnlens.optvis.engine import AscentEngine
 
-    engine = ascent.AscentEngine(model, [layer])
-    return engine.objective(starts, ascent.map_objective(engine, layer, maps))
+    return AscentEngine(model, [layer]).objective(starts, objectives.channels(layer, maps))
 
 
 def time_methods(model, arguments: argparse.Namespace, recorder: Recorder) -> None:
@@ -276,7 +295,7 @@ def time_methods(model, arguments: argparse.Namespace, recorder: Recorder) -> No
 
     layer, steps, epsilon = arguments.layer, arguments.steps, 0.01
     layer_model = keras.Model(model.inputs, model.get_layer(layer).output)
-    maps, starts = start_images(layer, arguments.batch_maps)
+    maps, starts = start_images(model, layer, arguments.batch_maps)
     # the maps timed one at a time: the first that react to their start image (a map at zero
     # does not move, and would make the check below say nothing)
     awake = np.flatnonzero(start_objectives(model, layer, starts, maps) > 0)
@@ -331,7 +350,7 @@ def main() -> None:
     from cnnlens.model import load_cnn
 
     model = load_cnn(arguments.model)
-    flops = flops_per_image_step(arguments.layer)
+    flops = flops_per_image_step(model, arguments.layer)
     print(
         f"{arguments.layer}, {arguments.steps} steps, {os.cpu_count()} CPUs, "
         f"load average before {load_before}"
@@ -353,7 +372,7 @@ def main() -> None:
         for dtype in ("float32", "bfloat16"):
             full[dtype] = full_oip_job(model, dtype)
             print(
-                f"all 224 maps x 4 restarts x 400 steps, {dtype}: "
+                f"all conv maps x 4 restarts x 400 steps, {dtype}: "
                 f"{sum(full[dtype].values()):.1f} s ("
                 + ", ".join(f"{name} {value:.1f} s" for name, value in full[dtype].items())
                 + ")",

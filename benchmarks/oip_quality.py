@@ -16,9 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-LAYER_MAPS = {"Conv2D_1": 32, "Conv2D_2": 64, "Conv2D_3": 128}
-
-
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", default="results", help="the workflow's results directory")
@@ -35,7 +32,7 @@ def mean_activations(model, layer: str, images: np.ndarray) -> np.ndarray:
 
 def check_layer(model, results: Path, layer: str, test_images: np.ndarray) -> dict[str, int]:
     directory = results / "oips" / layer
-    count = LAYER_MAPS[layer]
+    count = model.get_layer(layer).output.shape[-1]
     oips = np.stack([np.load(directory / f"map_{k:03d}.npy") for k in range(count)])
     own = mean_activations(model, layer, oips[..., None])[np.arange(count), np.arange(count)]
     best_test = mean_activations(model, layer, test_images).max(axis=0)
@@ -66,7 +63,7 @@ def main() -> None:
         "| median OIP / best test image |"
     )
     print("| --- | --- | ---: | ---: | ---: |")
-    for layer in LAYER_MAPS:
+    for layer in [layer.name for layer in model.layers]:
         if not (results / "oips" / layer / "summary.csv").is_file():
             continue
         counts = check_layer(model, results, layer, test_images)

@@ -9,14 +9,15 @@ wildcards = snakemake.wildcards  # noqa: F821
 with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
     from cnnlens import settings
     from cnnlens.activations.example_set import load_example_set
-    from cnnlens.activations.grids import example_grids
+    from cnnlens.activations.grids import layer_grids
     from cnnlens.plotting.activations import plot_layer_grid, plot_overview
 
     index = int(wildcards.index)
     grid = settings.build(settings.Grid, params.grid)
     example_set = load_example_set(inputs.activations)
     example = example_set.example(index)
-    grids = example_grids(example_set, index, grid, params.layers)
+    activations = example_set.activations_of(index, params.layers)
+    grids = layer_grids(activations, grid, example_set.output_layer)
     for layer_grid, path in zip(grids, outputs.grids, strict=True):
         plot_layer_grid(layer_grid, example, grid.colormap, path)
         log.info("%s: %d tiles in %d x %d", layer_grid.layer, layer_grid.count,

@@ -4,23 +4,28 @@ from cnnlens import runtime
 
 inputs, outputs, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
 
-with runtime.script_run(snakemake.log[0], snakemake.threads) as log:  # noqa: F821
-    # Imported here so that TensorFlow's start-up messages go to the log.
+with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
+    # Imported inside the log's scope: TensorFlow's start-up messages go to the log.
     import numpy as np
 
-    from cnnlens import dream
-    from cnnlens.files import load_array
+    from cnnlens import device, settings
+    from cnnlens.dream.display import save_grey_png
+    from cnnlens.dream.full_size import fine_dreams
+    from cnnlens.dream.records import fine_metrics
+    from cnnlens.files import load_array, write_json
     from cnnlens.model import load_cnn
-    from cnnlens.plotting.dream import write_fine_renders
+    from cnnlens.plotting.dream import plot_fine
 
-    runtime.make_deterministic(params.seed)
-    log.info("computing on %s", runtime.describe_device())
-    settings = dream.FineDreamSettings.from_config(params.fine, params.layer)
+    log.info("computing on %s", device.prepare(snakemake.threads, params.seed))  # noqa: F821
+    fine = settings.build(settings.FineDream, params.fine)
     photo = load_array(inputs.photo)
-    result = dream.fine_dreams(
-        load_cnn(inputs.model), photo, settings, np.random.default_rng(params.seed)
+    dreams = fine_dreams(
+        load_cnn(inputs.model), photo, fine, params.layer, np.random.default_rng(params.seed)
     )
-    records = dream.fine_metrics(result, params.photo, settings)
-    for record in records:
+    renders = fine_metrics(dreams, params.photo, fine, params.layer)
+    files = zip(outputs.images, outputs.metrics)
+    for (image, metrics), final, record in zip(files, dreams.final, renders):
         log.info("%s", record.record())
-    write_fine_renders(outputs.images, outputs.metrics, outputs.figure, photo, result, records)
+        save_grey_png(final, image)
+        write_json(metrics, record.record())
+    plot_fine(photo, dreams, renders, outputs.figure)

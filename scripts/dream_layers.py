@@ -4,22 +4,24 @@ from cnnlens import runtime
 
 inputs, outputs, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
 
-with runtime.script_run(snakemake.log[0], snakemake.threads) as log:  # noqa: F821
-    # Imported here so that TensorFlow's start-up messages go to the log.
+with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
+    # Imported inside the log's scope: TensorFlow's start-up messages go to the log.
     import numpy as np
 
-    from cnnlens import dream
-    from cnnlens.files import load_array
+    from cnnlens import device, settings
+    from cnnlens.dream.display import save_grey_png
+    from cnnlens.dream.octaves import layer_dream
+    from cnnlens.dream.records import layer_metrics
+    from cnnlens.files import load_array, write_json
     from cnnlens.model import load_cnn
-    from cnnlens.plotting.dream import write_layer_render
+    from cnnlens.plotting.dream import plot_octaves
 
-    runtime.make_deterministic(params.seed)
-    log.info("computing on %s", runtime.describe_device())
-    settings = dream.LayerDreamSettings.from_config(params.layers)
+    log.info("computing on %s", device.prepare(snakemake.threads, params.seed))  # noqa: F821
+    layers = settings.build(settings.LayerDream, params.layers)
     photo = load_array(inputs.photo)
-    result = dream.layer_dream(
-        load_cnn(inputs.model), photo, settings, np.random.default_rng(params.seed)
-    )
-    record = dream.layer_metrics(result, params.photo, settings)
+    dream = layer_dream(load_cnn(inputs.model), photo, layers, np.random.default_rng(params.seed))
+    record = layer_metrics(dream, params.photo, layers)
     log.info("%s", record.record())
-    write_layer_render(outputs.image, outputs.figure, outputs.metrics, photo, result, record)
+    save_grey_png(dream.final, outputs.image)
+    write_json(outputs.metrics, record.record())
+    plot_octaves(photo, dream, record, outputs.figure)

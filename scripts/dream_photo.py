@@ -6,12 +6,11 @@ inputs, outputs, params = snakemake.input, snakemake.output, snakemake.params  #
 
 # No thread limit: that would import TensorFlow, which this job does not need.
 with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
-    from cnnlens.dream import adjust_range
+    from cnnlens.dream.display import adjust_range, save_grey_png
     from cnnlens.files import save_array
     from cnnlens.photos import load_photo
-    from cnnlens.plotting.dream import save_grey_png
 
-    photo = load_photo(inputs.photo, params.max_side)
+    photo = load_photo(inputs.photo, params.max_side, params.min_side)
     log.info("photo %s: %d x %d pixels (width x height) after capping", inputs.photo,
              photo.shape[1], photo.shape[0])
     save_array(outputs.array, photo)

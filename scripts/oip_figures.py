@@ -5,8 +5,8 @@ from cnnlens import runtime
 inputs, output, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
 
 with runtime.script_run(snakemake.log[0]):  # noqa: F821
-    from cnnlens import oip
+    from cnnlens.oip.results import gather_chunks
     from cnnlens.plotting.oip import plot_layer
 
-    result = oip.gather_chunks(inputs.chunks)
-    plot_layer(result, output.maps, output.evolutions, output.sheet, params.colormap)
+    plot_layer(gather_chunks(inputs.chunks), output.maps, output.evolutions, output.sheet,
+               params.colormap)

@@ -5,8 +5,8 @@ from cnnlens import runtime
 inputs, output = snakemake.input, snakemake.output  # noqa: F821
 
 with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
-    from cnnlens import oip
+    from cnnlens.oip import results
 
-    result = oip.gather_chunks(inputs.chunks)
-    oip.save_layer(result, output.maps, output.summary)
-    log.info("%s: %s", result.layer, oip.layer_counts(result))
+    result = results.gather_chunks(inputs.chunks)
+    results.save_layer(result, output.maps, output.summary)
+    log.info("%s: %s", result.layer, results.layer_counts(result))

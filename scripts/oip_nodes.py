@@ -4,15 +4,18 @@ from cnnlens import runtime
 
 inputs, output, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
 
-with runtime.script_run(snakemake.log[0], snakemake.threads) as log:  # noqa: F821
-    from cnnlens import oip
+with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
+    # Imported inside the log's scope: TensorFlow's start-up messages go to the log.
+    from cnnlens import device, settings
     from cnnlens.model import load_cnn
+    from cnnlens.oip import results
+    from cnnlens.oip.search import search_nodes
     from cnnlens.plotting.oip import plot_node_layer
 
-    runtime.make_deterministic(params.seed)
-    settings = oip.SearchSettings.from_config(params.search, params.seed)
-    layer, maps = params.nodes["layer"], params.nodes["maps"]
-    log.info("node OIPs of %s maps %s on %s", layer, maps, runtime.describe_device())
-    result = oip.search_nodes(load_cnn(inputs.model), layer, maps, settings)
-    oip.save_nodes(result, output.arrays, output.summary)
+    device_name = device.prepare(snakemake.threads, params.seed)  # noqa: F821
+    search = settings.build(settings.OipSearch, params.search)
+    nodes = settings.build(settings.NodeOips, params.nodes)
+    log.info("node OIPs of %s maps %s on %s", nodes.layer, list(nodes.maps), device_name)
+    result = search_nodes(load_cnn(inputs.model), nodes.layer, nodes.maps, search, params.seed)
+    results.save_nodes(result, output.arrays, output.summary)
     plot_node_layer(result, output.figures, params.colormap)

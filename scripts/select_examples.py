@@ -5,15 +5,16 @@ from cnnlens import runtime
 
 inputs, outputs, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
 
-with runtime.script_run(snakemake.log[0], snakemake.threads) as log:  # noqa: F821
-    # Imported here so that TensorFlow's start-up messages go to the log.
-    from cnnlens import settings
+with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
+    # Imported inside the log's scope, so that TensorFlow's start-up messages go to the log.
+    from cnnlens import device, settings
     from cnnlens.activations import examples as selection
     from cnnlens.activations import readout
     from cnnlens.activations.example_set import save_example_set
     from cnnlens.files import load_array, write_csv
     from cnnlens.model import load_cnn
 
+    log.info("reading out on %s", device.prepare(snakemake.threads))  # noqa: F821
     model = load_cnn(inputs.model)
     images, labels = load_array(inputs.test_imgs), load_array(inputs.y_test)
     chosen_by = settings.build(settings.Examples, params.examples)

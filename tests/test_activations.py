@@ -12,11 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import SCHEMA
 
 from cnnlens import mnist, settings
 from cnnlens.activations import comparison as compare
 from cnnlens.activations import examples as selection
-from cnnlens.activations import grids
+from cnnlens.activations import grids, readout
 from cnnlens.activations.example_set import ExampleSet, load_example_set, save_example_set
 from cnnlens.activations.statistics import (
     ClassStatistics,
@@ -26,13 +27,13 @@ from cnnlens.activations.statistics import (
 )
 from cnnlens.configuration import validate_config
 from cnnlens.errors import CnnLensError
+from cnnlens.model import build_cnn
 from cnnlens.network import Network, from_architecture
 from cnnlens.plotting import activations as plots
 from cnnlens.plotting.figures import resolve_colormap
+from cnnlens.plotting.layer_grids import grid_title
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-SCHEMA = REPOSITORY / "workflow" / "schemas" / "config.schema.yaml"
-EXAMPLE = selection.Example(7, 4, np.eye(10)[4] * 0.9 + 0.01, ("clear 4 (rank 1)",))
 
 
 @cache
@@ -127,7 +128,7 @@ def test_flat_maps_are_named() -> None:
     activation[..., [2, 30]] = 0.0
     grid = grid_of("Max_Pool_1", activation)
     assert grid.constant_units.tolist() == [2, 30]
-    assert plots.grid_title(grid).endswith("drawn standardised; flat maps: 2, 30")
+    assert grid_title(grid).endswith("drawn standardised; flat maps: 2, 30")
     assert grid_of("dense", np.zeros(100)).constant_units.size == 0
 
 
@@ -238,7 +239,7 @@ def test_example_set_round_trip_and_lookup(tmp_path) -> None:
     np.testing.assert_array_equal(
         loaded.activation("dense", 3), example_set.activations["dense"][1]
     )
-    drawn = grids.example_grids(loaded, 3, GRID, DRAWN_LAYERS)
+    drawn = grids.layer_grids(loaded.activations_of(3, DRAWN_LAYERS), GRID, OUTPUT_LAYER)
     assert [grid.layer for grid in drawn] == list(DRAWN_LAYERS)
     assert [grid.classes for grid in drawn] == [layer == OUTPUT_LAYER for layer in DRAWN_LAYERS]
     with pytest.raises(CnnLensError, match="not among the selected examples"):
@@ -351,6 +352,42 @@ def test_comparing_a_class_without_images_is_refused(tmp_path) -> None:
         compare.compare_classes(statistics, "conv", 4, 9).map_effect,
         rtol=1e-5,
     )
+
+
+# --- read-out -------------------------------------------------------------------------------
+
+SMALL_NETWORK = (
+    {"kind": "conv", "name": "edges", "filters": 4, "kernel": 3, "activation": "relu"},
+    {"kind": "max_pool", "name": "pool", "size": 2},
+    {"kind": "flatten", "name": "flat"},
+    {"kind": "dense", "name": "classes", "units": 3, "activation": "softmax"},
+)
+
+
+def test_read_out_matches_any_model_in_any_batch_size() -> None:
+    model = build_cnn(SMALL_NETWORK, (12, 12, 1))
+    images = np.random.default_rng(3).normal(size=(7, 12, 12, 1)).astype(np.float32)
+    outputs = readout.read_out(model, images, ["pool", "classes"], batch_size=3)
+    assert outputs["pool"].shape == (7, 5, 5, 4)
+    np.testing.assert_allclose(outputs["classes"], np.asarray(model(images)), atol=1e-6)
+    np.testing.assert_allclose(
+        readout.predict_probabilities(model, images), outputs["classes"], atol=1e-6
+    )
+    assert readout.read_out(model, images[:0], ["flat"])["flat"].shape == (0, 100)
+    labels = np.array([0, 0, 1, 2, 2, 0, 1])
+    statistics = readout.class_statistics(model, images, labels, ["flat"], batch_size=2)
+    assert statistics.layer("flat").map_means.shape == (7, 100)
+    assert statistics.layer("flat").counts.tolist() == [3, 2, 2]  # one class per output node
+    assert statistics.output_layer == "classes"
+    chosen = [
+        selection.Example(index, 0, np.ones(3) / 3, ("listed in config",)) for index in (5, 1)
+    ]
+    example_set = readout.read_out_examples(model, images, chosen, ["edges"])
+    np.testing.assert_array_equal(example_set.image(5), images[5, ..., 0])
+    assert example_set.activations["edges"].shape == (2, 10, 10, 4)
+    assert example_set.output_layer == "classes"
+    with pytest.raises(CnnLensError, match="names layer 'Conv2D_9'.*edges, pool, flat, classes"):
+        readout.read_out(model, images, ["edges", "Conv2D_9"])
 
 
 # --- figures and the figure jobs -------------------------------------------------------------

@@ -11,22 +11,25 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnlens import dream
+from helpers import study_cnn
+
+from cnnlens.dream import display, imaging, names, oip_maps, records
+from cnnlens.dream.full_size import fine_dreams
+from cnnlens.dream.octaves import layer_dream
+from cnnlens.dream.single_map import single_map_dreams
 from cnnlens.errors import CnnLensError
-from cnnlens.photos import (
-    MIN_SIDE,
-    cap_size,
-    default_photo,
-    load_photo,
-    photo_name,
-    photo_table,
-    read_grey,
-)
+from cnnlens.optvis import objectives
+from cnnlens.optvis.engine import AscentEngine
+from cnnlens.optvis.render import render
+from cnnlens.optvis.transforms import RandomRoll
+from cnnlens.photos import cap_size, load_photo, read_grey
+from cnnlens.plan import default_photo, photo_name, photo_table
+from cnnlens.plotting.dream import plot_fine, plot_map_dreams, plot_octaves
+from cnnlens.settings import FineDream, LayerDream, SingleMap
 
-
-# --------------------------------------------------------------------------------------------
-# Fixtures: a seeded CNN with the study's architecture, and a small synthetic photo
-# --------------------------------------------------------------------------------------------
+#: The study's CNN sees 28x28 images: photos must be at least that large.
+MIN_SIDE = 28
+VIEW = (28, 28)
 
 
 @pytest.fixture(scope="module")
@@ -34,10 +37,8 @@ def cnn():
     """The study's CNN with seeded random weights (the ascent must work on any ReLU CNN)."""
     import keras
 
-    from cnnlens.model import build_cnn
-
     keras.utils.set_random_seed(7)
-    return build_cnn()
+    return study_cnn()
 
 
 @pytest.fixture(scope="module")
@@ -59,24 +60,23 @@ def save_image(path: Path, array: np.ndarray) -> Path:
     return path
 
 
-# --------------------------------------------------------------------------------------------
-# Photos
-# --------------------------------------------------------------------------------------------
-
-
 def test_default_photo_ships_with_matplotlib() -> None:
     table = photo_table([])
     assert list(table) == ["grace_hopper"]
     assert Path(table["grace_hopper"]) == default_photo()
-    photo = load_photo(default_photo(), max_side=100)
+    photo = load_photo(default_photo(), max_side=100, min_side=MIN_SIDE)
     assert max(photo.shape) == 100
     assert abs(float(photo.mean())) < 1e-5 and abs(float(photo.std()) - 1) < 1e-4
 
 
 def test_photo_names_are_safe_and_unique(tmp_path: Path) -> None:
     assert photo_name("/some/dir/my photo.v2.png") == "my_photo_v2"
-    with pytest.raises(CnnLensError, match=r"a/rose\.jpg and b/rose\.png .* 'rose'"):
-        photo_table(["a/rose.jpg", "b/rose.png"])
+    roses = [tmp_path / "a" / "rose.jpg", tmp_path / "b" / "rose.png"]
+    for rose in roses:
+        rose.parent.mkdir()
+        rose.write_bytes(b"")
+    with pytest.raises(CnnLensError, match=r"a/rose\.jpg and .*b/rose\.png .* 'rose'"):
+        photo_table([str(rose) for rose in roses])
 
 
 def test_colour_becomes_grey_by_luminance(tmp_path: Path) -> None:
@@ -90,8 +90,12 @@ def test_colour_becomes_grey_by_luminance(tmp_path: Path) -> None:
 
 
 def test_large_photos_are_capped_keeping_their_shape() -> None:
-    capped = cap_size(np.random.default_rng(0).random((90, 120), np.float32), max_side=60)
+    capped = cap_size(
+        np.random.default_rng(0).random((90, 120), np.float32), max_side=60, min_side=MIN_SIDE
+    )
     assert capped.shape == (45, 60)
+    narrow = cap_size(np.ones((30, 600), np.float32), max_side=60, min_side=MIN_SIDE)
+    assert narrow.shape == (MIN_SIDE, 60)
 
 
 @pytest.mark.parametrize(
@@ -116,32 +120,33 @@ def test_bad_photo_files_stop_with_a_message_naming_the_file(
         save_image(path, np.random.default_rng(0).integers(0, 255, (64, 64), np.uint8))
         path.write_bytes(path.read_bytes()[:200])
     with pytest.raises(CnnLensError, match=expected) as caught:
-        load_photo(path, max_side=600)
+        load_photo(path, max_side=600, min_side=MIN_SIDE)
     assert str(path) in str(caught.value)
     assert "\n" not in str(caught.value)
 
 
-# --------------------------------------------------------------------------------------------
-# Resampling, lost detail, octaves, metrics helpers
-# --------------------------------------------------------------------------------------------
-
-
 def test_putting_the_lost_detail_back_restores_the_original(photo: np.ndarray) -> None:
-    shrunk = dream.resize(photo[np.newaxis], (28, 28))
-    assert shrunk.shape == (1, 28, 28)
-    assert np.allclose(dream.with_detail(shrunk, photo)[0], photo, atol=1e-5)
-    assert np.abs(dream.lost_detail(photo, (28, 28))).max() > 0.1
+    shrunk = imaging.resize(photo[np.newaxis], VIEW)
+    assert shrunk.shape == (1, *VIEW)
+    assert np.allclose(imaging.with_detail(shrunk, photo)[0], photo, atol=1e-5)
+    assert np.abs(imaging.lost_detail(photo, VIEW)).max() > 0.1
 
 
 def test_octaves_grow_to_the_photo_and_never_below_the_view() -> None:
-    assert dream.octave_shapes((600, 512), 3, 2.0) == [(150, 128), (300, 256), (600, 512)]
-    assert dream.octave_shapes((40, 30), 4, 2.0) == [(28, 28), (40, 30)]
+    shapes = imaging.octave_shapes((600, 512), 3, 2.0, VIEW)
+    assert shapes == [(150, 128), (300, 256), (600, 512)]
+    assert imaging.octave_shapes((40, 30), 4, 2.0, VIEW) == [(28, 28), (40, 30)]
+    assert imaging.octave_shapes((40, 30), 4, 2.0, (12, 20)) == [(12, 20), (20, 20), (40, 30)]
+
+
+def test_the_view_is_the_models_input_size(cnn) -> None:
+    assert imaging.view_shape(cnn) == VIEW
 
 
 def test_range_adjustment_and_correlation(photo: np.ndarray) -> None:
-    adjusted = dream.adjust_range(np.stack([photo, -photo * 3 + 1]))
+    adjusted = display.adjust_range(np.stack([photo, -photo * 3 + 1]))
     assert adjusted.min() == 0 and adjusted.max() == 1
-    correlation = dream.correlation_with(adjusted, photo)
+    correlation = imaging.correlation_with(adjusted, photo)
     assert correlation[0] == pytest.approx(1, abs=0.02)
     assert correlation[1] == pytest.approx(-1, abs=0.02)
 
@@ -153,47 +158,45 @@ def test_best_oip_maps_skip_dead_maps() -> None:
         {"map": "1", "status": "max_steps", "objective": "7.25"},
         {"map": "5", "status": "converged", "objective": "0"},
     ]
-    assert dream.top_oip_maps(rows, 2) == [1, 3]
-    assert dream.top_oip_maps(rows, 10) == [1, 3]
-    assert dream.top_oip_maps(rows, 0) == []
+    assert oip_maps.top_oip_maps(rows, 2) == [1, 3]
+    assert oip_maps.top_oip_maps(rows, 10) == [1, 3]
+    assert oip_maps.top_oip_maps(rows, 0) == []
+    with pytest.raises(CnnLensError, match="lacks the columns"):
+        oip_maps.top_oip_maps([{"map": "3"}], 1)
 
 
 def test_oips_of_the_dreamed_maps_are_read_from_the_oip_stage(tmp_path: Path) -> None:
     paths = [str(tmp_path / f"map_{index:03d}.npy") for index in range(3)]
     for index, path in enumerate(paths):
         np.save(path, np.full((28, 28), index, np.float32))
-    oips = dream.map_oips(paths, [2, 0])
+    oips = oip_maps.map_oips(paths, [2, 0], VIEW)
     assert oips.shape == (2, 28, 28) and oips[0, 0, 0] == 2 and oips[1, 0, 0] == 0
-    assert dream.map_oips([], [2, 0]) is None
+    assert oip_maps.map_oips([], [2, 0], VIEW) is None
 
 
-def test_settings_refuse_to_dream_nothing() -> None:
+def test_dreaming_nothing_is_refused(cnn, photo: np.ndarray) -> None:
+    nothing = SingleMap("Conv2D_3", (), 0, 1, 1, 0.01)
     with pytest.raises(CnnLensError, match="no map to dream with"):
-        dream.SingleMapSettings.from_config(
-            {"layer": "Conv2D_3", "maps": [], "rounds": 1, "steps": 1, "epsilon": 0.01}
-        )
-    climb = {"steps": 1, "epsilon": 0.01, "max_shift": 0}
+        single_map_dreams(cnn, photo, nothing, [])
+    unweighted = LayerDream({"Conv2D_3": 0}, 2, 1.5, 1, 0.01, 0)
     with pytest.raises(CnnLensError, match="dream.layers.weights"):
-        dream.LayerDreamSettings.from_config(
-            {"weights": {"Conv2D_3": 0}, "octaves": 2, "octave_scale": 1.5, **climb}
-        )
+        layer_dream(cnn, photo, unweighted, np.random.default_rng(0))
+    empty = FineDream({}, (), 1, 0.01, 0)
     with pytest.raises(CnnLensError, match="dream.fine has nothing"):
-        dream.FineDreamSettings.from_config({"weights": {}, "maps": [], **climb}, "Conv2D_3")
-    fine = dream.FineDreamSettings.from_config(
-        {"weights": {"Conv2D_3": 1, "Conv2D_2": 0}, "maps": [7, 7, 32], **climb}, "Conv2D_3"
-    )
-    assert fine.render_names == ["layers", "map_007", "map_032"]
+        fine_dreams(cnn, photo, empty, "Conv2D_3", np.random.default_rng(0))
 
 
-# --------------------------------------------------------------------------------------------
-# The fully convolutional conv part and the ascent
-# --------------------------------------------------------------------------------------------
+def test_render_names_and_map_lists() -> None:
+    fine = FineDream({"Conv2D_3": 1, "Conv2D_2": 0}, (7, 7, 32), 1, 0.01, 0)
+    assert names.fine_render_names(fine) == ["layers", "map_007", "map_032"]
+    maps_only = FineDream({"Conv2D_3": 0}, (5,), 1, 0.01, 0)
+    assert names.fine_render_names(maps_only) == ["map_005"]
+    single_map = SingleMap("Conv2D_3", (7, 3), 2, 1, 1, 0.01)
+    assert names.single_map_maps(single_map, [3, 9]) == (7, 3, 9)
 
 
 def test_fully_convolutional_part_matches_the_model_on_28x28(cnn) -> None:
     import keras
-
-    from cnnlens.ascent import AscentEngine
 
     engine = AscentEngine(cnn, ["Conv2D_3"], input_shape=(None, None, 1))
     original = keras.Model(cnn.inputs, cnn.get_layer("Conv2D_3").output)
@@ -210,66 +213,64 @@ def test_fully_convolutional_part_matches_the_model_on_28x28(cnn) -> None:
 
 
 def test_unshifted_climb_is_the_engines_own_loop(cnn, photo: np.ndarray) -> None:
-    from cnnlens import ascent
-
-    engine = ascent.AscentEngine(cnn, ["Conv2D_3"], input_shape=(None, None, 1))
-    objective = ascent.map_objective(engine, "Conv2D_3", [3, 5])
-    start = np.repeat(dream.as_batch(photo[np.newaxis]), 2, axis=0)
-    images, history = dream.shifted_ascent(
-        engine, start, objective, dream.Climb(4, 0.02, 0), np.random.default_rng(0)
-    )
-    reference = ascent.run_ascent(engine, start, objective, ascent.AscentSettings(4, 0.02))
-    assert np.allclose(images, reference.images, atol=1e-5)
-    assert np.allclose(history, reference.history, rtol=1e-5, atol=1e-7)
+    engine = AscentEngine(cnn, ["Conv2D_3"], input_shape=(None, None, 1))
+    objective = objectives.channels("Conv2D_3", [3, 5])
+    start = np.repeat(imaging.as_batch(photo[np.newaxis]), 2, axis=0)
+    unrolled = RandomRoll(0, np.random.default_rng(0))
+    rolled = render(engine, start, objective, steps=4, epsilon=0.02, transforms=[unrolled])
+    reference = render(engine, start, objective, steps=4, epsilon=0.02)
+    assert np.allclose(rolled.images, reference.images, atol=1e-5)
+    assert np.allclose(rolled.history, reference.history, rtol=1e-5, atol=1e-7)
 
 
 def test_single_map_dreams_raise_every_maps_objective(cnn, photo: np.ndarray) -> None:
-    settings = dream.SingleMapSettings("Conv2D_3", (0, 1, 2, 3, 4, 5), 2, 10, 0.02)
-    dreams = dream.single_map_dreams(cnn, photo, settings)
-    assert dreams.small.shape == (6, 28, 28)
+    single_map = SingleMap("Conv2D_3", (0, 1, 2, 3), 0, 2, 10, 0.02)
+    dreams = single_map_dreams(cnn, photo, single_map, [4, 5, 3])
+    assert dreams.maps == (0, 1, 2, 3, 4, 5)
+    assert dreams.small.shape == (6, *VIEW)
     assert dreams.blurred.shape == dreams.final.shape == (6, *photo.shape)
     assert 0 <= dreams.final.min() and dreams.final.max() <= 1
     assert np.all(dreams.objective_after > dreams.objective_before)
     assert np.all(dreams.objective_rounds[:, -1] >= dreams.objective_rounds[:, 0])
     assert np.all(dreams.correlation > 0.5)
     # a map dreamed alone gives the same result as in the batch
-    alone_settings = dream.SingleMapSettings("Conv2D_3", (3,), 2, 10, 0.02)
-    alone = dream.single_map_dreams(cnn, photo, alone_settings)
+    alone = single_map_dreams(cnn, photo, SingleMap("Conv2D_3", (3,), 0, 2, 10, 0.02))
     assert np.allclose(alone.final[0], dreams.final[3], atol=1e-4)
+    record = records.single_map_metrics(dreams, "synthetic.png", single_map)[4].record()
+    assert record["details"]["map"] == 4 and record["details"]["settings"]["maps"] == [
+        0, 1, 2, 3, 4, 5
+    ]
+    assert "shrunk to 28x28" in record["details"]["measured_on"]
 
 
 def test_layer_dream_raises_the_layer_objective(cnn, photo: np.ndarray) -> None:
-    settings = dream.LayerDreamSettings(
-        {"Conv2D_2": 1.0, "Conv2D_3": 1.0}, 2, 1.5, dream.Climb(10, 0.02, 3)
-    )
-    result = dream.layer_dream(cnn, photo, settings, np.random.default_rng(0))
+    layers = LayerDream({"Conv2D_2": 1.0, "Conv2D_3": 1.0, "Conv2D_1": 0}, 2, 1.5, 10, 0.02, 3)
+    result = layer_dream(cnn, photo, layers, np.random.default_rng(0))
     assert [octave.shape for octave in result.octaves] == [(40, 32), photo.shape]
     assert result.final.shape == photo.shape
     assert result.objective_after > result.objective_before
     assert all(after > before for before, after in result.objective_octaves)
     assert result.correlation > 0.5
-    record = dream.layer_metrics(result, "synthetic.png", settings).record()
+    record = records.layer_metrics(result, "synthetic.png", layers).record()
     assert record["raised"] and record["objective_gain"] > 0
+    assert "Conv2D_1" not in record["objective"]
+    assert record["details"]["settings"]["climb"] == {"steps": 10, "epsilon": 0.02, "max_shift": 3}
     json.dumps(record)
 
 
 def test_fine_dreams_raise_their_objectives_with_random_shifts(cnn, photo: np.ndarray) -> None:
-    settings = dream.FineDreamSettings(
-        {"Conv2D_3": 1.0}, "Conv2D_3", (0, 1), dream.Climb(10, 0.02, 5)
-    )
-    result = dream.fine_dreams(cnn, photo, settings, np.random.default_rng(0))
+    fine = FineDream({"Conv2D_3": 1.0}, (0, 1), 10, 0.02, 5)
+    result = fine_dreams(cnn, photo, fine, "Conv2D_3", np.random.default_rng(0))
     assert result.names == ["layers", "map_000", "map_001"]
     assert result.final.shape == (3, *photo.shape)
     assert result.history.shape == (3, 11)
     assert np.all(result.objective_after > result.objective_before)
     assert np.all(result.correlation > 0.5)
-    again = dream.fine_dreams(cnn, photo, settings, np.random.default_rng(0))
+    again = fine_dreams(cnn, photo, fine, "Conv2D_3", np.random.default_rng(0))
     assert np.array_equal(again.final, result.final)
+    other_shifts = fine_dreams(cnn, photo, fine, "Conv2D_3", np.random.default_rng(1))
+    assert not np.array_equal(other_shifts.final, result.final)
 
-
-# --------------------------------------------------------------------------------------------
-# The rules, on the tiny pipeline
-# --------------------------------------------------------------------------------------------
 
 DREAMS = "results/dreams/grace_hopper"
 
@@ -281,15 +282,18 @@ def test_tiny_run_renders_all_three_kinds(tiny_run) -> None:
     photo_png = Image.open(tiny_run.path(f"{DREAMS}/photo.png"))
     assert max(photo_png.size) == 64  # tiny config: max_side 64
     # tiny config: Conv2D_1 map 9 and the map with the best OIP
-    best = dream.top_oip_maps(read_csv(tiny_run.path("results/oips/Conv2D_1/summary.csv")), 1)
+    summary = read_csv(tiny_run.path("results/oips/Conv2D_1/summary.csv"))
+    best = oip_maps.top_oip_maps(summary, 1)
     maps = sorted(path.name for path in tiny_run.path(f"{DREAMS}/maps").glob("map_*"))
-    assert maps == sorted({"map_009", dream.map_name(best[0])})
-    for render in [*(f"maps/{name}" for name in maps), "layers", "fine/layers", "fine/map_009"]:
-        metrics = json.loads(tiny_run.path(f"{DREAMS}/{render}/metrics.json").read_text())
-        assert metrics["raised"], render
+    assert maps == sorted({"map_009", names.map_name(best[0])})
+    renders = [*(f"maps/{name}" for name in maps), "layers", "fine/layers", "fine/map_009"]
+    for render_name in renders:
+        metrics = json.loads(tiny_run.path(f"{DREAMS}/{render_name}/metrics.json").read_text())
+        assert metrics["raised"], render_name
         assert metrics["objective_after"] > metrics["objective_before"]
-        assert metrics["correlation_with_photo"] > 0.5, render
-        assert Image.open(tiny_run.path(f"{DREAMS}/{render}/dream.png")).size == photo_png.size
+        assert metrics["correlation_with_photo"] > 0.5, render_name
+        dream_png = Image.open(tiny_run.path(f"{DREAMS}/{render_name}/dream.png"))
+        assert dream_png.size == photo_png.size
     for figure in (
         "maps/map_009/row.png", "maps/overview.png", "layers/octaves.png", "fine/overview.png"
     ):
@@ -322,20 +326,37 @@ def test_a_bad_photo_stops_its_job_naming_the_file(fresh_workspace) -> None:
     assert not fresh_workspace.path("results/dreams/holiday/photo.npy").exists()
 
 
-def test_render_files(cnn, photo: np.ndarray, tmp_path: Path) -> None:
-    from cnnlens.plotting.dream import write_fine_renders, write_map_renders
-
-    settings = dream.SingleMapSettings("Conv2D_3", (3, 5), 1, 3, 0.02)
-    dreams = dream.single_map_dreams(cnn, photo, settings)
-    records = dream.single_map_metrics(dreams, "synthetic.png", settings)
-    write_map_renders(tmp_path / "maps", photo, dreams, records, np.zeros((2, 28, 28)))
+def test_figures_only_draw(cnn, photo: np.ndarray, tmp_path: Path) -> None:
+    single_map = SingleMap("Conv2D_3", (3,), 0, 1, 3, 0.02)
+    dreams = single_map_dreams(cnn, photo, single_map, [5])
+    renders = records.single_map_metrics(dreams, "synthetic.png", single_map)
+    plot_map_dreams(tmp_path / "maps", photo, dreams, renders, np.zeros((2, *VIEW)))
     for name in ("map_003", "map_005"):
-        assert Image.open(tmp_path / "maps" / name / "dream.png").size == (48, 60)
-        assert json.loads((tmp_path / "maps" / name / "metrics.json").read_text())["raised"]
+        assert (tmp_path / "maps" / name / "row.png").stat().st_size > 5000
     assert (tmp_path / "maps" / "overview.png").stat().st_size > 5000
-    fine_settings = dream.FineDreamSettings({}, "Conv2D_3", (3,), dream.Climb(3, 0.02, 2))
-    fine = dream.fine_dreams(cnn, photo, fine_settings, np.random.default_rng(0))
-    fine_records = dream.fine_metrics(fine, "synthetic.png", fine_settings)
-    paths = [tmp_path / "fine.png", tmp_path / "fine.json", tmp_path / "fine_overview.png"]
-    write_fine_renders([paths[0]], [paths[1]], paths[2], photo, fine, fine_records)
-    assert all(path.stat().st_size > 0 for path in paths)
+    layers = LayerDream({"Conv2D_3": 1.0}, 2, 1.5, 2, 0.02, 2)
+    octaves = layer_dream(cnn, photo, layers, np.random.default_rng(0))
+    plot_octaves(photo, octaves, records.layer_metrics(octaves, "synthetic.png", layers),
+                 tmp_path / "octaves.png")
+    fine = FineDream({}, (3,), 3, 0.02, 2)
+    full = fine_dreams(cnn, photo, fine, "Conv2D_3", np.random.default_rng(0))
+    plot_fine(photo, full, records.fine_metrics(full, "synthetic.png", fine, "Conv2D_3"),
+              tmp_path / "fine.png")
+    written = {path.suffix for path in tmp_path.rglob("*") if path.is_file()}
+    assert written == {".png"}
+    assert (tmp_path / "octaves.png").stat().st_size > 0
+    assert (tmp_path / "fine.png").stat().st_size > 0
+
+
+def test_render_files(cnn, photo: np.ndarray, tmp_path: Path) -> None:
+    single_map = SingleMap("Conv2D_3", (3, 5), 0, 1, 3, 0.02)
+    dreams = single_map_dreams(cnn, photo, single_map)
+    for index, final, record in zip(
+        dreams.maps, dreams.final, records.single_map_metrics(dreams, "synthetic.png", single_map)
+    ):
+        image = tmp_path / names.map_name(index) / "dream.png"
+        display.save_grey_png(final, image)
+        assert Image.open(image).size == (48, 60)
+        assert json.loads(json.dumps(record.record()))["raised"]
+    grey = np.asarray(Image.open(tmp_path / "map_003" / "dream.png"))
+    assert np.array_equal(grey, np.round(dreams.final[0] * 255).astype(np.uint8))

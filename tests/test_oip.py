@@ -7,45 +7,62 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from cnnlens import oip
+from helpers import SCHEMA
+from test_optvis import noise, planted_cnn  # noqa: F401  (planted_cnn is a fixture)
+
+from cnnlens import settings
+from cnnlens.configuration import validate_config
 from cnnlens.errors import CnnLensError
 from cnnlens.files import read_csv
+from cnnlens.oip import results
+from cnnlens.oip.search import LayerSearch, search_maps, search_nodes
+from cnnlens.oip.similarity import restart_similarity
+from cnnlens.oip.steps import check_search, log_snapshot_steps, snapshot_steps
+from cnnlens.oip.targets import Targets
 from cnnlens.plotting.oip import equalise, plot_layer, plot_node_layer
-from test_ascent import noise, planted_cnn  # noqa: F401  (planted_cnn is a fixture)
 
-SETTINGS = oip.SearchSettings(
-    seed=11,
+SEED = 11
+
+
+def default_search() -> settings.OipSearch:
+    """The search settings of the default config (the schema's defaults)."""
+    config: dict = {}
+    validate_config(config, SCHEMA)
+    return settings.build(settings.OipSearch, settings.keys_of(settings.OipSearch, config["oip"]))
+
+
+DEFAULT = default_search()
+SETTINGS = replace(
+    DEFAULT,
     restarts=2,
     steps=25,
     epsilon=0.05,
     snapshot_steps=(0, 5, 25),
-    candidates=3,
-    screen_steps=2,
-    extra_steps=10,
+    revival=replace(DEFAULT.revival, candidates=3, screen_steps=2, extra_steps=10),
     compute_dtype="float32",
 )
 
 
+def map_files(directory, maps, suffix: str) -> list[str]:
+    return [f"{directory}/map_{int(k):03d}{suffix}" for k in maps]
+
+
 @pytest.fixture(scope="module")
 def search(planted_cnn):  # noqa: F811
-    return oip.OipSearch(planted_cnn, "Conv2D_1", SETTINGS)
+    return LayerSearch(planted_cnn, "Conv2D_1", SETTINGS, SEED)
 
 
 @pytest.fixture(scope="module")
 def result(search):
     """Maps 0 (planted edge detector), 1 (dead: zero kernel, negative bias), 2..5."""
-    return search.run(oip.Targets("Conv2D_1", np.arange(6)), noise(40, seed=5))
+    return search.run(Targets("Conv2D_1", np.arange(6)), noise(40, seed=5))
 
 
-def test_log_spaced_snapshots_and_chunks():
-    assert oip.log_snapshot_steps(400) == (0, 9, 18, 36, 72, 144, 288, 400)
-    assert oip.log_snapshot_steps(600)[-3:] == (288, 576, 600)
-    assert oip.map_chunks(128, None) == [(0, 127)]
-    assert oip.map_chunks(32, 12) == [(0, 11), (12, 23), (24, 31)]
-    assert oip.chunk_files("Conv2D_1", 32, 20) == [
-        "results/oips/Conv2D_1/chunks/maps_000-019.npz",
-        "results/oips/Conv2D_1/chunks/maps_020-031.npz",
-    ]
+def test_log_spaced_snapshots_by_default():
+    assert log_snapshot_steps(400) == (0, 9, 18, 36, 72, 144, 288, 400)
+    assert log_snapshot_steps(600)[-3:] == (288, 576, 600)
+    assert snapshot_steps(DEFAULT) == log_snapshot_steps(DEFAULT.steps)
+    assert snapshot_steps(SETTINGS) == (0, 5, 25)
 
 
 def test_result_shapes(result):
@@ -59,50 +76,61 @@ def test_result_shapes(result):
 
 
 def test_the_planted_map_beats_noise_and_the_dead_map_is_reported_dead(result):
-    rows = {row["map"]: row for row in oip.summary_rows(result)}
+    rows = {row["map"]: row for row in results.summary_rows(result)}
     assert rows[0]["status"] == "ok"
     assert float(rows[0]["objective"]) > 2 * float(rows[0]["test_max"])
     assert rows[0]["beats_test"] is True
     dead = rows[1]
     assert dead["status"] == "dead" and float(dead["objective"]) == 0
     # the tries are recorded: every restart screened, then the extra revival steps
-    assert dead["candidates"] == SETTINGS.restarts * SETTINGS.candidates
-    assert dead["revival_steps"] == SETTINGS.extra_steps
+    assert dead["candidates"] == SETTINGS.restarts * SETTINGS.revival.candidates
+    assert dead["revival_steps"] == SETTINGS.revival.extra_steps
     assert dead["restart_similarity"] == dead["shifted_similarity"] == ""
-    assert oip.layer_counts(result)["dead"] == 1
+    assert results.layer_counts(result)["dead"] == 1
+
+
+def test_test_statistics_use_the_first_test_images(planted_cnn, search):  # noqa: F811
+    images = noise(40, seed=5)
+    fewer = LayerSearch(planted_cnn, "Conv2D_1", replace(SETTINGS, test_images=10), SEED)
+    maps = np.array([0, 2])
+    first_ten = search.test_statistics(maps, images[:10])
+    np.testing.assert_array_equal(fewer.test_statistics(maps, images)[0], first_ten[0])
+    assert not np.array_equal(search.test_statistics(maps, images)[1], first_ten[1])
+    assert np.isnan(search.test_statistics(maps, None)[0]).all()
 
 
 def test_seeding_does_not_depend_on_chunking(planted_cnn, search, result):  # noqa: F811
-    parts = [search.run(oip.Targets("Conv2D_1", maps)) for maps in (np.arange(3, 6), np.arange(3))]
-    merged = oip.SearchResult.concatenate(parts)
+    parts = [search.run(Targets("Conv2D_1", maps)) for maps in (np.arange(3, 6), np.arange(3))]
+    merged = results.SearchResult.concatenate(parts)
     np.testing.assert_array_equal(merged.maps, np.arange(6))
     np.testing.assert_allclose(merged.restart_images, result.restart_images, atol=1e-5)
     np.testing.assert_allclose(merged.histories, result.histories, rtol=1e-4, atol=1e-6)
-    smaller_batches = oip.OipSearch(planted_cnn, "Conv2D_1", replace(SETTINGS, batch_size=5))
-    rerun = smaller_batches.run(oip.Targets("Conv2D_1", np.arange(6)))
+    smaller_batches = LayerSearch(planted_cnn, "Conv2D_1", replace(SETTINGS, batch_size=5), SEED)
+    rerun = smaller_batches.run(Targets("Conv2D_1", np.arange(6)))
     np.testing.assert_allclose(rerun.restart_images, result.restart_images, atol=1e-5)
 
 
 def test_save_load_and_layer_outputs(result, tmp_path):
     result.save(tmp_path / "chunk.npz")
-    loaded = oip.SearchResult.load(tmp_path / "chunk.npz")
+    loaded = results.SearchResult.load(tmp_path / "chunk.npz")
     np.testing.assert_array_equal(loaded.restart_images, result.restart_images)
     assert loaded.layer == "Conv2D_1"
-    maps = oip.map_files(str(tmp_path), loaded.maps, ".npy")
-    oip.save_layer(loaded, maps, tmp_path / "summary.csv")
+    maps = map_files(tmp_path, loaded.maps, ".npy")
+    results.save_layer(loaded, maps, tmp_path / "summary.csv")
     array = np.load(maps[0])
     assert array.shape == (28, 28) and array.dtype == np.float32
     rows = read_csv(tmp_path / "summary.csv")
-    assert list(rows[0]) == list(oip.SUMMARY_COLUMNS)
+    assert list(rows[0]) == list(results.SUMMARY_COLUMNS)
     assert [row["status"] for row in rows] == ["ok", "dead", "ok", "ok", "ok", "ok"]
     with pytest.raises(CnnLensError, match="do not cover"):
-        oip.save_layer(loaded, maps[:-1], tmp_path / "summary.csv")
+        results.save_layer(loaded, maps[:-1], tmp_path / "summary.csv")
+    assert results.gather_chunks([tmp_path / "chunk.npz"]).maps.tolist() == list(range(6))
 
 
 def test_figures_are_written(result, tmp_path):
-    two = oip.SearchResult.concatenate([result])
-    maps = oip.map_files(str(tmp_path), two.maps, ".png")
-    evolutions = oip.map_files(str(tmp_path), two.maps, "_evolution.png")
+    two = results.SearchResult.concatenate([result])
+    maps = map_files(tmp_path, two.maps, ".png")
+    evolutions = map_files(tmp_path, two.maps, "_evolution.png")
     plot_layer(two, maps, evolutions, tmp_path / "sheet.png")
     for path in [*maps, *evolutions, tmp_path / "sheet.png"]:
         assert (tmp_path / path).stat().st_size > 1000
@@ -114,64 +142,62 @@ def test_equalise_spreads_values_evenly():
 
 
 def test_node_oips_have_one_image_per_position(planted_cnn, tmp_path):  # noqa: F811
-    settings = replace(SETTINGS, steps=5, snapshot_steps=(0, 5))
-    result = oip.search_nodes(planted_cnn, "Conv2D_3", [4, 2], settings)
-    grids = oip.node_grids(result)
+    brief = replace(SETTINGS, steps=5, snapshot_steps=(0, 5))
+    result = search_nodes(planted_cnn, "Conv2D_3", [4, 2], brief, SEED)
+    grids = results.node_grids(result)
     assert [map_index for map_index, _, _ in grids] == [4, 2]
     assert grids[0][1].shape == (3, 3, 28, 28) and grids[0][2].shape == (3, 3)
-    arrays = oip.map_files(str(tmp_path), [4, 2], ".npy")
-    oip.save_nodes(result, arrays, tmp_path / "summary.csv")
+    arrays = map_files(tmp_path, [4, 2], ".npy")
+    results.save_nodes(result, arrays, tmp_path / "summary.csv")
     assert np.load(arrays[1]).shape == (3, 3, 28, 28)
     rows = read_csv(tmp_path / "summary.csv")
     assert len(rows) == 18 and rows[0]["node"] == "0,0" and rows[-1]["node"] == "2,2"
-    figures = oip.map_files(str(tmp_path), [4, 2], ".png")
+    figures = map_files(tmp_path, [4, 2], ".png")
     plot_node_layer(result, figures)
     assert all((tmp_path / path).stat().st_size > 1000 for path in figures)
 
 
 def test_staged_strategy_adds_scales_along_the_way(planted_cnn):  # noqa: F811
     staged = replace(
-        SETTINGS, staged=True, scales=(3, 14, 28), factors=(1.0, 0.5, 0.5), stage_starts=(5, 10)
+        SETTINGS,
+        strategy=settings.Strategy("staged", (5, 10)),
+        noise=settings.Noise((3, 14, 28), (1.0, 0.5, 0.5)),
     )
-    result = oip.OipSearch(planted_cnn, "Conv2D_1", staged).run(oip.Targets("Conv2D_1", [0]))
+    result = LayerSearch(planted_cnn, "Conv2D_1", staged, SEED).run(Targets("Conv2D_1", [0]))
     assert result.histories.shape == (1, 2, 26)
     assert np.all(result.objective > result.histories[:, :, 0].max())
     # the first stage starts from long-range noise only: smooth
     start = result.snapshots[0, 0]
     assert np.corrcoef(start[:, :-1].ravel(), start[:, 1:].ravel())[0, 1] > 0.8
     with pytest.raises(CnnLensError, match="stage_starts"):
-        replace(staged, stage_starts=(5,)).check()
+        check_search(replace(staged, strategy=settings.Strategy("staged", (5,))))
+
+
+def test_settings_that_do_not_fit_are_refused():
+    check_search(DEFAULT)
+    with pytest.raises(CnnLensError, match="snapshot_steps"):
+        check_search(replace(SETTINGS, snapshot_steps=(0, 26)))
+    with pytest.raises(CnnLensError, match="noise"):
+        check_search(replace(SETTINGS, noise=settings.Noise((3, 7), (0.5,))))
 
 
 def test_similarity_of_restarts():
     image = np.random.default_rng(0).normal(size=(28, 28))
     images = np.stack([np.stack([image, image, -image]), np.stack([image, 2 * image, image])])
     alive = np.array([[True, True, True], [True, False, False]])
-    similarity = oip.restart_similarity(images, alive)
+    similarity = restart_similarity(images, alive)
     assert similarity[0] == pytest.approx((1 - 1 - 1) / 3)
     assert np.isnan(similarity[1])
     moved = np.stack([np.stack([image, np.roll(image, 3, axis=1)])])
-    assert oip.restart_similarity(moved, np.ones((1, 2), bool))[0] < 0.3
-    assert oip.restart_similarity(moved, np.ones((1, 2), bool), max_shift=3)[0] == pytest.approx(1)
+    assert restart_similarity(moved, np.ones((1, 2), bool))[0] < 0.3
+    assert restart_similarity(moved, np.ones((1, 2), bool), max_shift=3)[0] == pytest.approx(1)
 
 
 def test_unknown_maps_are_refused(planted_cnn):  # noqa: F811
-    with pytest.raises(CnnLensError, match="does not have"):
-        oip.search_maps(planted_cnn, "Conv2D_1", [31, 32], SETTINGS, None)
-
-
-def test_config_is_checked_before_any_job_runs():
-    import yaml
-    from cnnlens.configuration import validate_config
-    from test_ascent import REPOSITORY
-
-    config = yaml.safe_load((REPOSITORY / "config.yaml").read_text())
-    validate_config(config, REPOSITORY / "workflow" / "schemas" / "config.schema.yaml")
-    maps = {"Conv2D_1": 32, "Conv2D_2": 64, "Conv2D_3": 128}
-    oip.check_config(config["oip"], config["seed"], maps)
-    config["oip"]["node_oips"]["maps"] = [128]
-    with pytest.raises(CnnLensError, match="node_oips"):
-        oip.check_config(config["oip"], config["seed"], maps)
+    with pytest.raises(CnnLensError, match="out of range"):
+        search_maps(planted_cnn, "Conv2D_1", [31, 32], SETTINGS, SEED)
+    with pytest.raises(CnnLensError, match="out of range"):
+        search_nodes(planted_cnn, "Conv2D_3", [128], SETTINGS, SEED)
 
 
 # ---- the oip stage in the tiny pipeline run ----
@@ -182,7 +208,7 @@ def test_pipeline_writes_every_maps_oip(tiny_run):
     layer_directory = tiny_run.path("results/oips/Conv2D_1")
     rows = read_csv(layer_directory / "summary.csv")
     assert [int(row["map"]) for row in rows] == list(range(32))
-    assert set(rows[0]) == set(oip.SUMMARY_COLUMNS)
+    assert set(rows[0]) == set(results.SUMMARY_COLUMNS)
     for k in range(32):
         assert np.load(layer_directory / f"map_{k:03d}.npy").shape == (28, 28)
         assert (layer_directory / f"map_{k:03d}.png").is_file()

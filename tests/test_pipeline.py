@@ -9,7 +9,8 @@ import numpy as np
 
 from cnnlens import mnist
 from cnnlens.data import SPLIT_FILES
-from cnnlens.model import LAYER_TABLE, layer_table, load_cnn
+from cnnlens.model import describe, load_cnn
+from cnnlens.network import Network
 
 TRAIN_SUBSET, TEST_SUBSET = 600, 300
 
@@ -38,9 +39,12 @@ def test_splits_are_mnist_in_its_original_order(tiny_run) -> None:
     ).tolist()
 
 
-def test_trained_model_reloads_with_the_study_layer_table(tiny_run) -> None:
+def test_trained_model_reloads_with_its_description(tiny_run) -> None:
     model = load_cnn(tiny_run.path("results/model/cnn.keras"))
-    assert layer_table(model) == list(LAYER_TABLE)
+    saved = Network.from_json(tiny_run.path("results/model/network.json").read_text())
+    assert describe(model) == saved
+    assert saved.conv_layers == ("Conv2D_1", "Conv2D_2", "Conv2D_3")
+    assert "18x18" in tiny_run.path("results/model/receptive_fields.txt").read_text()
 
 
 def test_training_reports(tiny_run) -> None:

@@ -17,8 +17,8 @@ import pytest
 
 UPSTREAM = {"prepare_data", "train"}
 ACTIVATION_RULES = {
-    "select_examples", "activation_grid", "activation_overview", "activation_index",
-    "activation_statistics", "compare_classes", "class_separation",
+    "select_examples", "activation_figures", "activation_index", "activation_statistics",
+    "compare_classes",
 }
 OIP_RULES = {"oip_search", "oip_nodes", "oip_gather_Conv2D_1", "oip_figures_Conv2D_1"}
 DREAM_RULES = {"dream_photo", "dream_maps", "dream_layers", "dream_fine"}
@@ -88,9 +88,10 @@ def test_a_data_parameter_reruns_everything(tiny_run) -> None:
 @pytest.mark.parametrize(
     "module, expected, untouched",
     [
-        ("oip.py", {"oip_search", "oip_nodes"}, UPSTREAM | ACTIVATION_RULES),
-        ("activations.py", {"select_examples", "activation_statistics"}, UPSTREAM | OIP_RULES),
-        ("dream.py", {"dream_maps", "dream_layers", "dream_fine"}, UPSTREAM | OIP_RULES),
+        ("oip/search.py", {"oip_search", "oip_nodes"}, UPSTREAM | ACTIVATION_RULES),
+        ("optvis/render.py", {"oip_search", "oip_nodes", "dream_maps"}, UPSTREAM),
+        ("activations/readout.py", {"select_examples", "activation_statistics"}, UPSTREAM),
+        ("dream/renders.py", {"dream_maps", "dream_layers", "dream_fine"}, UPSTREAM | OIP_RULES),
         ("training.py", {"train"}, {"prepare_data"}),
         ("mnist.py", {"prepare_data"}, set()),
     ],
@@ -107,6 +108,9 @@ def test_editing_a_library_module_reruns_the_rules_that_import_it(
 def test_editing_a_figure_module_redraws_without_retraining(tiny_run) -> None:
     with edited(tiny_run.path("workflow/cnnlens/plotting/training.py")):
         assert planned_jobs(tiny_run) == {"training_figures": 1}
+    with edited(tiny_run.path("workflow/cnnlens/plotting/oip.py")):
+        jobs = planned_jobs(tiny_run)
+    assert set(jobs) == {"oip_figures_Conv2D_1", "oip_nodes"}, jobs
 
 
 def test_changing_one_photo_reruns_only_that_photos_dreams(tiny_run) -> None:

@@ -8,7 +8,7 @@ import pytest
 from cnnlens import training
 from cnnlens.data import one_hot
 from cnnlens.errors import CnnLensError
-from cnnlens.model import build_cnn
+from helpers import study_cnn
 
 
 def test_validation_split_is_seeded_and_disjoint() -> None:
@@ -37,7 +37,7 @@ def test_dtype_policy(setting: str, on_gpu: bool, policy: str) -> None:
 
 
 def test_evaluation_counts_every_image() -> None:
-    model = build_cnn()
+    model = study_cnn()
     images = np.random.default_rng(0).standard_normal((30, 28, 28, 1)).astype(np.float32)
     labels = one_hot(np.arange(30) % 10)
     evaluation = training.evaluate(model, images, labels)

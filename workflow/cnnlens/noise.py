@@ -1,27 +1,33 @@
-"""Multi-scale start images for the OIP search (SPEC 4.1), seeded per image.
+"""Multi-scale start images for the OIP search, seeded per image, and staged noise.
 
 A start image is a sum of random fluctuations on several length scales: for each scale ``d``
 (cells per side) uniform values in [-1, 1] on a d x d grid are resized bicubically (antialiased,
 as Pillow does it) to the image size, multiplied by that scale's factor, summed, and the sum is
-standardised. A small ``d`` gives long-range fluctuations, ``d = 28`` pixel noise.
+standardised. A small ``d`` gives long-range fluctuations, ``d`` equal to the image side pixel
+noise.
 
 Every image has its own random generator, keyed by (seed, layer, map, restart, candidate), so
 an image does not change when the maps are split into other chunks or batches. The resize is
 separable and linear, so it is one matrix product per scale for the whole batch.
+
+:class:`StagedNoise` is the staged strategy's schedule for the ascent loop: the start images
+hold only the longest-range scale, and each finer scale is added at its stage's first step.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from PIL import Image
 
 from cnnlens.data import standardise_images
 from cnnlens.errors import CnnLensError
 
-IMAGE_SIZE = 28
+Size = tuple[int, int]
 
 
 def check_scales(scales: Sequence[int], factors: Sequence[float]) -> None:
@@ -39,10 +45,10 @@ def check_scales(scales: Sequence[int], factors: Sequence[float]) -> None:
 
 
 @lru_cache(maxsize=64)
-def resize_matrix(cells: int, size: int = IMAGE_SIZE) -> np.ndarray:
-    """(size, cells) matrix R with R @ grid @ R.T = Pillow's bicubic resize of a square grid."""
-    from PIL import Image
-
+def resize_matrix(cells: int, size: int) -> np.ndarray:
+    """(size, cells) matrix R with R @ grid @ R.T = Pillow's bicubic resize of a square grid
+    to size x size (and, with two sizes, R_rows @ grid @ R_columns.T the resize to a
+    rectangle)."""
     columns = []
     for cell in range(cells):
         basis = np.zeros((1, cells), np.float32)
@@ -75,44 +81,69 @@ def draw_grids(keys: Sequence[Sequence[int]], scales: Sequence[int]) -> list[np.
 
 
 def scale_components(
-    keys: Sequence[Sequence[int]], scales: Sequence[int], size: int = IMAGE_SIZE
+    keys: Sequence[Sequence[int]], scales: Sequence[int], size: Size
 ) -> np.ndarray:
-    """(scales, N, size, size): each image's fluctuations on each scale, resized, unweighted."""
-    components = np.zeros((len(scales), len(keys), size, size), np.float32)
+    """(scales, N, height, width): each image's fluctuations on each scale, resized,
+    unweighted; ``size`` is the images' (height, width)."""
+    height, width = (int(side) for side in size)
+    components = np.zeros((len(scales), len(keys), height, width), np.float32)
     for index, (cells, grids) in enumerate(zip(scales, draw_grids(keys, scales))):
-        resize = resize_matrix(int(cells), size)
-        components[index] = np.einsum("ic,ncd,jd->nij", resize, grids, resize)
+        rows, columns = resize_matrix(int(cells), height), resize_matrix(int(cells), width)
+        components[index] = np.einsum("ic,ncd,jd->nij", rows, grids, columns)
     return components
 
 
 def combine(components: np.ndarray, factors: Sequence[float]) -> np.ndarray:
-    """Standardised (N, size, size, 1) images: the factor-weighted sum of the components."""
+    """Standardised (N, height, width, 1) images: the factor-weighted sum of the components."""
     weights = np.asarray(factors, np.float32)[:, None, None, None]
     return standardise_images((weights * components).sum(axis=0))[..., np.newaxis]
 
 
 def multiscale_noise(
-    keys: Sequence[Sequence[int]],
-    scales: Sequence[int] = (3, 7, 14, 28),
-    factors: Sequence[float] = (0.5, 0.5, 0.5, 0.5),
-    size: int = IMAGE_SIZE,
+    keys: Sequence[Sequence[int]], scales: Sequence[int], factors: Sequence[float], size: Size
 ) -> np.ndarray:
-    """(N, size, size, 1) standardised start images, image i from generator ``keys[i]``."""
+    """(N, height, width, 1) standardised start images, image i from generator ``keys[i]``."""
     check_scales(scales, factors)
     return combine(scale_components(keys, scales, size), factors)
 
 
-def restart_keys(seed: int, layer: str, maps: Sequence[int], restarts: int) -> list[list[int]]:
-    """Keys of every (map, restart), map-major: map 0's restarts first."""
-    return [image_key(seed, layer, int(k), restart) for k in maps for restart in range(restarts)]
+@dataclass(frozen=True)
+class StagedNoise:
+    """Staged noise for the ascent loop (:func:`cnnlens.optvis.render.render`'s schedule).
 
+    ``components`` (scales, N, height, width) are the images' unweighted fluctuations
+    (:func:`scale_components`); ``stage_starts[k]`` is the step at which the (k + 2)-th
+    longest-range scale is added: its weighted component is added and the image
+    standardised again.
+    """
 
-def candidate_keys(
-    seed: int, layer: str, pairs: Sequence[tuple[int, int]], candidates: int
-) -> list[list[int]]:
-    """Keys of the screen candidates of each (map, restart) pair, pair-major."""
-    return [
-        image_key(seed, layer, int(k), int(restart), candidate)
-        for k, restart in pairs
-        for candidate in range(candidates)
-    ]
+    components: np.ndarray
+    scales: tuple[int, ...]
+    factors: tuple[float, ...]
+    stage_starts: tuple[int, ...]
+
+    @property
+    def order(self) -> np.ndarray:
+        """Scale indices from the longest range (fewest cells) to the shortest."""
+        return np.argsort(self.scales, kind="stable")
+
+    @property
+    def last_change(self) -> int:
+        return self.stage_starts[-1] if self.stage_starts else 0
+
+    def start_images(self) -> np.ndarray:
+        """(N, height, width, 1): the longest-range scale alone, standardised."""
+        factors = np.asarray(self.factors)
+        factors = np.where(np.arange(len(factors)) == self.order[0], factors, 0.0)
+        return combine(self.components, factors)
+
+    def __call__(self, step: int, images: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
+        """The images of batch rows ``rows`` with this step's scales added, or None."""
+        stages = [stage for stage, start in enumerate(self.stage_starts, 1) if start == step]
+        if not stages:
+            return None
+        for stage in stages:
+            scale = self.order[stage]
+            added = self.factors[scale] * self.components[scale][rows][..., None]
+            images = standardise_images(images + added)
+        return images

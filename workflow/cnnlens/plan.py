@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from cnnlens import mnist
+from cnnlens.dream.names import fine_render_names
 from cnnlens.errors import CnnLensError
 from cnnlens.network import Network, from_architecture
-from cnnlens.settings import FineDream, Settings
+from cnnlens.settings import Settings
 
 DEFAULT_PHOTO = "grace_hopper.jpg"
 
@@ -57,13 +58,6 @@ def chunk_files(layer: str, maps: int, per_job: int | None) -> list[str]:
         f"results/oips/{layer}/chunks/maps_{first:03d}-{last:03d}.npz"
         for first, last in map_chunks(maps, per_job)
     ]
-
-
-def fine_render_names(fine: FineDream) -> list[str]:
-    """The full-size dreams: ``layers`` for the layer mix (if a weight is non-zero), then
-    ``map_NNN`` for every map."""
-    mix = ["layers"] if any(weight != 0 for weight in fine.weights.values()) else []
-    return mix + [f"map_{index:03d}" for index in dict.fromkeys(fine.maps)]
 
 
 # ---- photos ----

@@ -2,10 +2,12 @@
 # layers over octaves (dream_layers) and at full size (dream_fine). Every job is per photo
 # (wildcard: the photo's name), so that editing one photo reruns only that photo's dreams.
 
+from cnnlens.dream.names import fine_render_names
+
 DREAM = config["dream"]
 DREAM_LAYER = DREAM["single_map"]["layer"]
 DREAM_PHOTO_FILE = plan.photo_lookup(PHOTOS)
-FINE_RENDERS = plan.fine_render_names(SETTINGS.dream.fine)
+FINE_RENDERS = fine_render_names(SETTINGS.dream.fine)
 # When the single-map dreams pick the maps with the best OIPs, they read the OIP stage's
 # summary of their layer, and every map's OIP is drawn beside its dream.
 DREAM_WITH_OIPS = DREAM_LAYER in config["oip"]["layers"]

@@ -4,6 +4,7 @@ in one ``.npz`` so that drawing them needs no TensorFlow."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +55,10 @@ class ExampleSet:
                 f"(read out: {', '.join(self.layers)})"
             )
         return self.activations[layer][self.position(index)]
+
+    def activations_of(self, index: int, layers: Sequence[str]) -> dict[str, np.ndarray]:
+        """Test image ``index``'s activations of ``layers``, in that order."""
+        return {layer: self.activation(layer, index) for layer in layers}
 
 
 def save_example_set(path: str | os.PathLike, example_set: ExampleSet) -> None:

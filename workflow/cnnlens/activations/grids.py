@@ -3,12 +3,11 @@ node (dense), never dropping one, values raw or standardised per map."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from cnnlens.activations.example_set import ExampleSet
 from cnnlens.errors import CnnLensError
 from cnnlens.settings import Grid, GridLayout
 from cnnlens.tiles import grid_shape, standardise_tiles, tile_mosaic
@@ -120,17 +119,12 @@ def layer_grid(
     )
 
 
-def example_grids(
-    example_set: ExampleSet, index: int, grid: Grid, layers: Sequence[str]
+def layer_grids(
+    activations: Mapping[str, np.ndarray], grid: Grid, output_layer: str
 ) -> list[LayerGrid]:
-    """The grids of ``layers`` for test image ``index``, in that order."""
+    """The grids of one image's ``activations`` ({layer: activation}), in their order, drawn
+    as ``grid`` says; the nodes of ``output_layer`` are the classes."""
     return [
-        layer_grid(
-            layer,
-            example_set.activation(layer, index),
-            grid,
-            grid.values,
-            classes=layer == example_set.output_layer,
-        )
-        for layer in layers
+        layer_grid(layer, activation, grid, grid.values, classes=layer == output_layer)
+        for layer, activation in activations.items()
     ]

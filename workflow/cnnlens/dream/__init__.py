@@ -13,7 +13,8 @@ Three kinds of render, all on the ascent engine of :mod:`cnnlens.optvis`:
 
 Around them: :mod:`~cnnlens.dream.names` (render names and descriptions),
 :mod:`~cnnlens.dream.oip_maps` (what the OIP stage tells the dreams),
-:mod:`~cnnlens.dream.imaging` (resampling, lost detail), :mod:`~cnnlens.dream.display` (value
-range and PNG of a result) and :mod:`~cnnlens.dream.records` (the ``metrics.json`` records). Only the renders and
+:mod:`~cnnlens.dream.imaging` (resampling, lost detail), :mod:`~cnnlens.dream.display`
+(value range and PNG of a result), :mod:`~cnnlens.dream.results` (what the renders return)
+and :mod:`~cnnlens.dream.records` (the ``metrics.json`` records). Only the renders and
 ``imaging`` import TensorFlow; importing the package itself imports nothing.
 """

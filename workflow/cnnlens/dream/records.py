@@ -8,17 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from cnnlens.dream.names import describe_map, describe_mix, nonzero_weights, unique_maps
+from cnnlens.dream.results import FineDreams, OctaveDream, SingleMapDreams
 from cnnlens.settings import FineDream, LayerDream, SingleMap
-
-if TYPE_CHECKING:
-    from cnnlens.dream.full_size import FineDreams
-    from cnnlens.dream.octaves import OctaveDream
-    from cnnlens.dream.single_map import SingleMapDreams
 
 FULL_SIZE = "the full-size image, standardised, through the fully convolutional conv part"
 

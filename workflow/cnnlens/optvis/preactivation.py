@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from cnnlens import runtime
+from cnnlens import device
 from cnnlens.errors import CnnLensError
 
 COMPUTE_DTYPES = ("float32", "bfloat16")
@@ -115,7 +115,7 @@ def resolve_compute_dtype(setting: str, cpuinfo: str = "/proc/cpuinfo") -> str:
     except OSError:
         flags = set()
     native = bool(flags & {"avx512_bf16", "amx_bf16"})
-    return "bfloat16" if native and not runtime.has_gpu() else "float32"
+    return "bfloat16" if native and not device.has_gpu() else "float32"
 
 
 def _layer(model: keras.Model, name: str) -> keras.layers.Layer:

@@ -12,8 +12,8 @@ from matplotlib.patches import Rectangle
 
 from cnnlens.activations.comparison import Comparison
 from cnnlens.activations.grids import LayerGrid, layer_grid
-from cnnlens.plotting.activations import COLORMAP_SETTING, draw_grid, mosaic_aspect
 from cnnlens.plotting.figures import plt, save_figure
+from cnnlens.plotting.layer_grids import COLORMAP_SETTING, draw_grid, mosaic_aspect
 from cnnlens.settings import Compare, GridLayout
 
 DIFFERENCE_SETTING = "activations.compare.difference_colormap"

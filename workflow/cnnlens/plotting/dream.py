@@ -7,19 +7,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cnnlens.data import standardise_images
 from cnnlens.dream.names import map_name
 from cnnlens.dream.records import RenderMetrics, render_title
+from cnnlens.dream.results import FineDreams, OctaveDream, SingleMapDreams
 from cnnlens.plotting.figures import grid_shape, plt, save_figure
-
-if TYPE_CHECKING:
-    from cnnlens.dream.full_size import FineDreams
-    from cnnlens.dream.octaves import OctaveDream
-    from cnnlens.dream.single_map import SingleMapDreams
 
 #: Colour map of the "colour" view of the results at the CNN's view.
 COLOUR_MAP = "viridis"

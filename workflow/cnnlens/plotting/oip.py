@@ -1,4 +1,7 @@
-"""Figures of the OIP stage: one map's OIP, its evolution, a layer's sheet, node OIPs."""
+"""Figures of the OIP stage: each map's OIP and its evolution, a layer's sheet, node OIPs.
+
+They draw a :class:`cnnlens.oip.results.SearchResult`; nothing here computes or writes data.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +11,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from cnnlens.files import atomic_path
-from cnnlens.plotting.figures import (
-    DPI,
-    grid_shape,
-    plt,
-    resolve_colormap,
-    save_figure,
-    tile_mosaic,
-)
+from cnnlens.oip.results import SearchResult, check_outputs, node_grids
+from cnnlens.plotting.figures import DPI, plt, resolve_colormap, save_figure
+from cnnlens.tiles import grid_shape, tile_mosaic
 
 #: OIPs are standardised images: this range shows them without clipping much.
 DISPLAY_RANGE = (-3.0, 3.0)
@@ -37,12 +35,13 @@ def describe(objective: float, status: str) -> str:
 class MapOipFigure:
     """The OIP twice: plain colour map with a colour bar, and contrast-enhanced (equalised).
 
-    Built once and redrawn for every map of a layer (figures are slow to build)."""
+    Built once for images of ``shape`` (H, W) and redrawn for every map of a layer (figures
+    are slow to build)."""
 
-    def __init__(self, colormap: str = "viridis") -> None:
+    def __init__(self, shape: tuple[int, int], colormap: str = "viridis") -> None:
         self.figure, (plain, enhanced) = plt.subplots(1, 2, figsize=(6.4, 3.4))
         self.figure.subplots_adjust(left=0.02, right=0.98, bottom=0.04, top=0.8, wspace=0.25)
-        blank = np.zeros((28, 28))
+        blank = np.zeros(shape)
         self.plain = plain.imshow(blank, cmap=resolve_colormap(colormap, COLORMAP_SETTING))
         self.figure.colorbar(self.plain, ax=plain, fraction=0.046, pad=0.04)
         self.enhanced = enhanced.imshow(blank, cmap="gray", vmin=0, vmax=1)
@@ -62,10 +61,16 @@ class MapOipFigure:
 class EvolutionFigure:
     """The best restart's image at the snapshot steps, and every restart's objective per step.
 
-    Built once per layer (same snapshot steps and restarts) and redrawn for every map."""
+    Built once per layer (same snapshot steps, restarts and image ``shape`` (H, W)) and
+    redrawn for every map."""
 
     def __init__(
-        self, snapshot_steps: Sequence[int], restarts: int, steps: int, colormap: str = "viridis"
+        self,
+        snapshot_steps: Sequence[int],
+        restarts: int,
+        steps: int,
+        shape: tuple[int, int],
+        colormap: str = "viridis",
     ) -> None:
         self.snapshot_steps = list(snapshot_steps)
         columns = max(len(self.snapshot_steps), 1)
@@ -81,14 +86,11 @@ class EvolutionFigure:
             hspace=0.35,
         )
         cmap = resolve_colormap(colormap, COLORMAP_SETTING)
+        low, high = DISPLAY_RANGE
         self.images, self.image_titles = [], []
         for column in range(len(self.snapshot_steps)):
             axis = self.figure.add_subplot(grid[0, column])
-            self.images.append(
-                axis.imshow(
-                    np.zeros((28, 28)), cmap=cmap, vmin=DISPLAY_RANGE[0], vmax=DISPLAY_RANGE[1]
-                )
-            )
+            self.images.append(axis.imshow(np.zeros(shape), cmap=cmap, vmin=low, vmax=high))
             self.image_titles.append(axis.set_title("", fontsize=8))
             _no_ticks(axis)
         self.curves = self.figure.add_subplot(grid[1, :])
@@ -146,37 +148,6 @@ def map_title(layer: str, map_index: int, objective: float, status: str) -> str:
     return f"{layer} map {map_index}: {describe(objective, status)}"
 
 
-def plot_map_oip(
-    image: np.ndarray,
-    layer: str,
-    map_index: int,
-    objective: float,
-    status: str,
-    path: str | os.PathLike,
-    colormap: str = "viridis",
-) -> None:
-    """One map's OIP figure (see :class:`MapOipFigure`)."""
-    figure = MapOipFigure(colormap)
-    figure.save(image, map_title(layer, map_index, objective, status), path)
-    plt.close(figure.figure)
-
-
-def plot_evolution(
-    snapshots: np.ndarray,
-    snapshot_steps: Sequence[int],
-    histories: np.ndarray,
-    best: int,
-    layer: str,
-    map_index: int,
-    path: str | os.PathLike,
-    colormap: str = "viridis",
-) -> None:
-    """One map's evolution figure (see :class:`EvolutionFigure`)."""
-    figure = EvolutionFigure(snapshot_steps, len(histories), histories.shape[1] - 1, colormap)
-    figure.save(snapshots, histories, best, f"{layer} map {map_index}: from noise to OIP", path)
-    plt.close(figure.figure)
-
-
 def plot_sheet(
     oips: np.ndarray,
     maps: Sequence[int],
@@ -230,7 +201,7 @@ def plot_node_oips(
     path: str | os.PathLike,
     colormap: str = "viridis",
 ) -> None:
-    """One map's node OIPs (H, W, 28, 28), each at its node's place in the map."""
+    """One map's node OIPs (h, w, H, W), each at its node's place in the map."""
     height, width = oips.shape[:2]
     figure, axes = plt.subplots(height, width, figsize=(1.7 * width, 1.8 * height), squeeze=False)
     cmap = resolve_colormap(colormap, COLORMAP_SETTING)
@@ -245,22 +216,21 @@ def plot_node_oips(
 
 
 def plot_layer(
-    result,
+    result: SearchResult,
     map_paths: Sequence[str | os.PathLike],
     evolution_paths: Sequence[str | os.PathLike],
     sheet_path: str | os.PathLike,
     colormap: str = "viridis",
 ) -> None:
-    """Every figure of one layer's OIP search (a :class:`cnnlens.oip.SearchResult`)."""
-    from cnnlens.oip import check_outputs
-
+    """Every figure of one layer's OIP search."""
     check_outputs(result, map_paths, "OIP figure")
     check_outputs(result, evolution_paths, "evolution figure")
     statuses = np.where(result.dead, "dead", "ok")
     best = result.best_restart
-    oip_figure = MapOipFigure(colormap)
+    shape = result.oips.shape[1:]
+    oip_figure = MapOipFigure(shape, colormap)
     restarts, length = result.histories.shape[1:]
-    evolution = EvolutionFigure(result.snapshot_steps, restarts, length - 1, colormap)
+    evolution = EvolutionFigure(result.snapshot_steps, restarts, length - 1, shape, colormap)
     for index, map_index in enumerate(result.maps):
         title = map_title(
             result.layer, int(map_index), float(result.objective[index]), statuses[index]
@@ -278,9 +248,9 @@ def plot_layer(
     plot_sheet(result.oips, result.maps, statuses, result.layer, sheet_path, colormap)
 
 
-def plot_node_layer(result, paths: Sequence[str | os.PathLike], colormap: str = "viridis") -> None:
-    """One node-OIP figure per map of a node search (a :class:`cnnlens.oip.SearchResult`)."""
-    from cnnlens.oip import node_grids
-
+def plot_node_layer(
+    result: SearchResult, paths: Sequence[str | os.PathLike], colormap: str = "viridis"
+) -> None:
+    """One node-OIP figure per map of a node search."""
     for (map_index, images, values), path in zip(node_grids(result), paths, strict=True):
         plot_node_oips(images, values, result.layer, map_index, path, colormap)

@@ -1,0 +1,68 @@
+"""Full-size dreams (finer length scales): the whole photo climbed at once through the fully
+convolutional conv part, whose units see windows of the CNN's view, so that patterns appear at
+many places at the scale of the digits.
+
+Before every step the image is rolled by a random offset (and rolled back after), so that no
+fixed grid of the conv part's stride and no border seam shows. One batch image per render:
+the layer mix first (when some weight is not 0), then each map.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from cnnlens.dream.display import adjust_range
+from cnnlens.dream.imaging import as_batch, correlation_with
+from cnnlens.dream.names import fine_render_names, nonzero_weights, unique_maps
+from cnnlens.dream.octaves import layer_mix
+from cnnlens.dream.results import FineDreams
+from cnnlens.errors import CnnLensError
+from cnnlens.optvis import objectives
+from cnnlens.optvis.engine import AscentEngine
+from cnnlens.optvis.render import render
+from cnnlens.optvis.transforms import RandomRoll
+from cnnlens.settings import FineDream
+
+
+def batch_objective(fine: FineDream, layer: str) -> objectives.Objective:
+    """One batch row per render: the layer mix (if any weight is not 0), then each map of
+    ``layer`` (revived when stuck at 0)."""
+    weights = nonzero_weights(fine.weights)
+    maps = unique_maps(fine.maps)
+    if not weights and not maps:
+        raise CnnLensError(
+            "dream.fine has nothing to dream: give a layer a non-zero weight or list maps"
+        )
+    parts = [layer_mix(weights)] if weights else []
+    if maps:
+        parts.append(objectives.channels(layer, maps).revived())
+    return objectives.stack(parts)
+
+
+def fine_dreams(
+    model: keras.Model,
+    photo: np.ndarray,
+    fine: FineDream,
+    layer: str,
+    rng: np.random.Generator,
+) -> FineDreams:
+    """Dream every render of ``fine`` on the full-size ``photo`` (H, W), in one batch; the maps
+    are maps of ``layer``, the random rolls drawn from ``rng``."""
+    objective = batch_objective(fine, layer)
+    targets = sorted({*nonzero_weights(fine.weights), *([layer] if fine.maps else [])})
+    engine = AscentEngine(model, targets, input_shape=(None, None, model.input_shape[-1]))
+    start = np.repeat(as_batch(photo[np.newaxis]), objective.batch, axis=0)
+    result = render(
+        engine, start, objective, steps=fine.steps, epsilon=fine.epsilon,
+        transforms=[RandomRoll(fine.max_shift, rng)],
+    )
+    final = adjust_range(result.images[..., 0])
+    return FineDreams(
+        names=fine_render_names(fine),
+        final=final,
+        objective_before=engine.objective(start, objective),
+        objective_after=engine.objective(as_batch(final), objective),
+        history=result.history,
+        correlation=correlation_with(final, photo),
+    )

@@ -1,0 +1,71 @@
+"""Layer dreams (classic DeepDream): the weighted mean activation of whole layers, climbed on
+octaves of the photo, smallest first, through the fully convolutional conv part.
+
+Between octaves the dream is enlarged and the detail lost at that resolution put back; before
+every step the image is rolled by a random offset (and rolled back after), so that no grid of
+the conv part's stride and no border seam shows.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from cnnlens.dream.display import adjust_range
+from cnnlens.dream.imaging import (
+    as_batch,
+    correlation_with,
+    octave_shapes,
+    resize,
+    view_shape,
+    with_detail,
+)
+from cnnlens.dream.names import nonzero_weights
+from cnnlens.dream.results import OctaveDream
+from cnnlens.errors import CnnLensError
+from cnnlens.optvis import objectives
+from cnnlens.optvis.engine import AscentEngine
+from cnnlens.optvis.render import render
+from cnnlens.optvis.transforms import RandomRoll
+from cnnlens.settings import LayerDream
+
+
+def layer_mix(weights: dict[str, float]) -> objectives.Objective:
+    """``weights[L] x`` the mean activation of all maps of layer L, summed over the layers."""
+    return sum(weight * objectives.layer_mean(name) for name, weight in weights.items())
+
+
+def layer_dream(
+    model: keras.Model, photo: np.ndarray, layers: LayerDream, rng: np.random.Generator
+) -> OctaveDream:
+    """Classic DeepDream of ``photo`` (H, W): the weighted layer mix, climbed octave by octave,
+    the random rolls drawn from ``rng``."""
+    weights = nonzero_weights(layers.weights)
+    if not weights:
+        raise CnnLensError(
+            "dream.layers.weights gives no layer a non-zero weight; weight at least one layer"
+        )
+    engine = AscentEngine(model, list(weights), input_shape=(None, None, model.input_shape[-1]))
+    objective = layer_mix(weights)
+    shapes = octave_shapes(photo.shape, layers.octaves, layers.octave_scale, view_shape(model))
+    dream = resize(photo[np.newaxis], shapes[0])
+    octaves, histories = [], []
+    for index, shape in enumerate(shapes):
+        if index:
+            dream = with_detail(dream, resize(photo[np.newaxis], shape)[0])
+        result = render(
+            engine, as_batch(dream), objective, steps=layers.steps, epsilon=layers.epsilon,
+            transforms=[RandomRoll(layers.max_shift, rng)],
+        )
+        dream = result.images[..., 0]
+        octaves.append(dream[0])
+        histories.append([float(result.history[0, 0]), float(result.history[0, -1])])
+    final = adjust_range(dream)
+    return OctaveDream(
+        octaves=octaves,
+        final=final[0],
+        objective_before=float(engine.objective(as_batch(photo[np.newaxis]), objective)[0]),
+        objective_octaves=histories,
+        objective_after=float(engine.objective(as_batch(final), objective)[0]),
+        correlation=float(correlation_with(final, photo)[0]),
+    )

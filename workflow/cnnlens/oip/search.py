@@ -1,0 +1,258 @@
+"""The OIP search: for every target (a map, or one node of a map) the input it reacts to most.
+
+All targets of a search and all their restarts climb together on the ascent engine
+(:mod:`cnnlens.optvis`). Per (target, restart):
+
+1. Start image: multi-scale noise seeded per (layer, map, restart) (:mod:`cnnlens.noise`);
+   with the *staged* strategy only the longest-range scale at first, the finer scales added at
+   the configured steps (:class:`cnnlens.noise.StagedNoise`, the climb's schedule).
+2. Precursor screen: a start the map does not react to (objective exactly 0) is replaced by the
+   best of ``revival.candidates`` other starts with long-range scales favoured, each climbed
+   briefly; "best" is the highest objective, or, when all are still 0, the one closest to
+   firing (the highest revival score).
+3. Climb for ``steps`` steps with revival: an image still at 0 climbs its map's pre-activation
+   until the map fires, then the map's mean activation (or its node's activation).
+4. Targets whose every restart is still at 0 get ``revival.extra_steps`` more revival steps.
+
+A target is dead only when nothing woke it. The best restart is its OIP.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+
+from cnnlens import noise
+from cnnlens.errors import CnnLensError
+from cnnlens.oip.results import SearchResult, layer_counts
+from cnnlens.oip.steps import check_search, snapshot_steps
+from cnnlens.oip.targets import Targets, node_targets
+from cnnlens.optvis import objectives
+from cnnlens.optvis.engine import AscentEngine
+from cnnlens.optvis.objectives import Objective
+from cnnlens.optvis.preactivation import resolve_compute_dtype
+from cnnlens.optvis.render import AscentResult, render
+from cnnlens.settings import OipSearch
+
+log = logging.getLogger(__name__)
+
+
+def search_maps(
+    model: keras.Model,
+    layer: str,
+    maps: Sequence[int],
+    search: OipSearch,
+    seed: int,
+    test_images: np.ndarray | None = None,
+) -> SearchResult:
+    """OIPs of ``maps`` of ``layer``, with the maps' statistics on the first
+    ``search.test_images`` of ``test_images`` (all when None)."""
+    result = LayerSearch(model, layer, search, seed).run(Targets(layer, maps), test_images)
+    log.info("%s maps %d..%d: %s", layer, min(maps), max(maps), layer_counts(result))
+    return result
+
+
+def search_nodes(
+    model: keras.Model, layer: str, maps: Sequence[int], search: OipSearch, seed: int
+) -> SearchResult:
+    """An OIP for every node (i, j) of each map in ``maps`` of ``layer``."""
+    searcher = LayerSearch(model, layer, search, seed)
+    return searcher.run(node_targets(layer, maps, searcher.engine.spatial_shape(layer)))
+
+
+def target_objective(targets: Targets, restarts: int) -> Objective:
+    """Every (target, restart)'s objective, target-major, reviving when stuck at 0."""
+    maps = np.repeat(targets.maps, restarts)
+    if targets.nodes is None:
+        return objectives.channels(targets.layer, maps).revived()
+    nodes = np.repeat(targets.nodes, restarts, axis=0)
+    return objectives.neurons(targets.layer, maps, nodes).revived()
+
+
+class LayerSearch:
+    """The search on one layer: its engine (and a float32 one to evaluate results when the
+    engine computes in bfloat16) and the steps of a search."""
+
+    def __init__(self, model: keras.Model, layer: str, search: OipSearch, seed: int) -> None:
+        check_search(search)
+        self.layer = layer
+        self.search = search
+        self.seed = seed
+        compute_dtype = resolve_compute_dtype(search.compute_dtype)
+        log.info("%s: ascent computes in %s", layer, compute_dtype)
+        pooling = search.revival.pooling
+        self.engine = AscentEngine(model, [layer], compute_dtype=compute_dtype, revival=pooling)
+        self.evaluator = (
+            self.engine
+            if compute_dtype == "float32"
+            else AscentEngine(model, [layer], revival=pooling)
+        )
+        if self.engine.input_shape[2] != 1:
+            raise CnnLensError(
+                f"the model takes {self.engine.input_shape[2]}-channel images; the OIP start "
+                "noise is single-channel"
+            )
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(height, width) of the images."""
+        return self.engine.input_shape[0], self.engine.input_shape[1]
+
+    def run(self, targets: Targets, test_images: np.ndarray | None = None) -> SearchResult:
+        """Search OIPs for all targets together; test statistics when test images are given."""
+        search = self.search
+        objective = target_objective(targets, search.restarts)
+        self.engine.compile(objective)  # a one-line error for maps or nodes the layer lacks
+        keys = targets.keys(self.seed, search.restarts)
+        components = noise.scale_components(keys, search.noise.scales, self.size)
+        schedule = None
+        if search.strategy.kind == "staged":
+            schedule = noise.StagedNoise(
+                components, search.noise.scales, search.noise.factors, search.strategy.stage_starts
+            )
+            starts = schedule.start_images()
+        else:
+            starts = noise.combine(components, search.noise.factors)
+        starts, candidates = self._screen(targets, starts, objective)
+        climb = render(
+            self.engine,
+            starts,
+            objective,
+            search.steps,
+            search.epsilon,
+            convergence=search.convergence,
+            snapshot_steps=snapshot_steps(search),
+            schedule=schedule,
+            batch_size=search.batch_size,
+        )
+        values = self.evaluator.objective(climb.images, objective, search.batch_size)
+        images, values, revival_steps = self._revive_dead(climb.images, values, objective)
+        test_max, test_p99 = self.test_statistics(targets.maps, test_images)
+        return _result(
+            targets, search.restarts, images, values, climb, candidates, revival_steps, test_max,
+            test_p99,
+        )
+
+    def _brief_climb(self, images: np.ndarray, objective: Objective, steps: int) -> AscentResult:
+        """A side climb (screen, extra revival): no snapshots, no convergence."""
+        search = self.search
+        return render(
+            self.engine, images, objective, steps, search.epsilon, batch_size=search.batch_size
+        )
+
+    def _screen(
+        self, targets: Targets, starts: np.ndarray, objective: Objective
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Replace starts at objective 0 by their best screen candidate; count candidates."""
+        restarts, revival = self.search.restarts, self.search.revival
+        tried = np.zeros(targets.count, np.int64)
+        values = self.engine.objective(starts, objective, self.search.batch_size)
+        stuck = np.flatnonzero(values <= 0)
+        if not stuck.size or revival.candidates == 0:
+            return starts, tried
+        pairs = [(index // restarts, index % restarts) for index in stuck]
+        keys = targets.candidate_keys(self.seed, pairs, revival.candidates)
+        images = noise.multiscale_noise(keys, revival.scales, revival.factors, self.size)
+        screen_objective = objective.take(np.repeat(stuck, revival.candidates))
+        screened = self._brief_climb(images, screen_objective, revival.screen_steps)
+        best = self._best_candidates(screened.images, screened.objective, screen_objective)
+        starts = starts.copy()
+        starts[stuck] = best
+        np.add.at(tried, stuck // restarts, revival.candidates)
+        log.info(
+            "%s: %d of %d starts at zero; screened %d candidates",
+            self.layer,
+            stuck.size,
+            len(starts),
+            len(images),
+        )
+        return starts, tried
+
+    def _best_candidates(
+        self, images: np.ndarray, values: np.ndarray, objective: Objective
+    ) -> np.ndarray:
+        """Per stuck start, its candidate with the highest objective, or, all at 0, the one
+        closest to firing (highest revival score)."""
+        count = self.search.revival.candidates
+        closeness = self.engine.revival_score(images, objective, self.search.batch_size)
+        rank = np.where(values > 0, values, -np.inf).reshape(-1, count)
+        fallback = closeness.reshape(-1, count).argmax(axis=1)
+        best = np.where(np.isfinite(rank.max(axis=1)), rank.argmax(axis=1), fallback)
+        return images.reshape(-1, count, *images.shape[1:])[np.arange(len(best)), best]
+
+    def _revive_dead(
+        self, images: np.ndarray, values: np.ndarray, objective: Objective
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Extra revival steps for targets whose every restart is still at 0: new images,
+        their objectives, and the extra steps each target got."""
+        restarts, extra_steps = self.search.restarts, self.search.revival.extra_steps
+        dead = np.flatnonzero((values.reshape(-1, restarts) <= 0).all(axis=1))
+        revival_steps = np.zeros(len(values) // restarts, np.int64)
+        if not dead.size or extra_steps == 0:
+            return images, values, revival_steps
+        rows = (dead[:, None] * restarts + np.arange(restarts)).reshape(-1)
+        extra = self._brief_climb(images[rows], objective.take(rows), extra_steps)
+        images, values = images.copy(), values.copy()
+        images[rows] = extra.images
+        values[rows] = self.evaluator.objective(extra.images, objective.take(rows))
+        revival_steps[dead] = extra_steps
+        woke = int((values[rows].reshape(-1, restarts) > 0).any(axis=1).sum())
+        log.info(
+            "%s: %d targets still at zero after the ascent; %d extra revival steps woke %d",
+            self.layer,
+            dead.size,
+            extra_steps,
+            woke,
+        )
+        return images, values, revival_steps
+
+    def test_statistics(
+        self, maps: np.ndarray, test_images: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per map: max and 99th percentile of its mean activation over the first
+        ``search.test_images`` test images (NaN without test images)."""
+        if test_images is not None and self.search.test_images is not None:
+            test_images = test_images[: self.search.test_images]
+        if test_images is None or not len(test_images):
+            nan = np.full(len(maps), np.nan, np.float32)
+            return nan, nan.copy()
+        activations = self.evaluator.mean_activations(test_images, self.search.batch_size)[0]
+        chosen = activations[:, maps]
+        return chosen.max(axis=0), np.percentile(chosen, 99, axis=0).astype(np.float32)
+
+
+def _result(
+    targets: Targets,
+    restarts: int,
+    images: np.ndarray,
+    values: np.ndarray,
+    climb: AscentResult,
+    candidates: np.ndarray,
+    revival_steps: np.ndarray,
+    test_max: np.ndarray,
+    test_p99: np.ndarray,
+) -> SearchResult:
+    """The search's arrays regrouped per target (restarts on the second axis)."""
+    shape = (targets.count, restarts)
+    restart_objectives = values.reshape(shape)
+    best = restart_objectives.argmax(axis=1)
+    snapshots = climb.snapshots.reshape(len(climb.snapshot_steps), *shape, *images.shape[1:3])
+    return SearchResult(
+        layer=targets.layer,
+        maps=targets.maps,
+        nodes=np.full((targets.count, 2), -1) if targets.nodes is None else targets.nodes,
+        restart_images=images[..., 0].reshape(*shape, *images.shape[1:3]).astype(np.float32),
+        restart_objectives=restart_objectives.astype(np.float32),
+        histories=climb.history.reshape(*shape, -1),
+        snapshots=snapshots[:, np.arange(targets.count), best].transpose(1, 0, 2, 3),
+        snapshot_steps=np.asarray(climb.snapshot_steps, np.int64),
+        converged_step=climb.converged_step.reshape(shape),
+        candidates=candidates,
+        revived=(climb.history[:, 0] <= 0).reshape(shape),
+        revival_steps=revival_steps,
+        test_max=test_max,
+        test_p99=test_p99,
+    )

@@ -1,0 +1,12 @@
+"""Gradient ascent on a CNN's inputs ("optimisation-based visualisation"), in parts.
+
+* :mod:`.preactivation`: the copy of the network that gives the conv layers' outputs before
+  their ReLU (the values every objective reads);
+* :mod:`.objectives`: what each image climbs, as values that compose (``+``, ``*``, stacking);
+* :mod:`.param`: what the ascent changes and how a step changes it (pixels, standardised);
+* :mod:`.transforms`: what is done to the images around each step (random rolls);
+* :mod:`.engine`: the compiled step and the evaluation of objectives for a batch;
+* :mod:`.render`: the loop, with history, snapshots, convergence and a schedule.
+
+The OIP search (:mod:`cnnlens.oip`) and the dreams (:mod:`cnnlens.dream`) are built on them.
+"""

@@ -1,0 +1,194 @@
+"""The ascent engine: one compiled step for a whole batch, each image with its own objective.
+
+:class:`AscentEngine` wraps the pre-activation copy of a CNN (:mod:`.preactivation`) for some
+conv layers. Its step, for the whole batch at once: the gradient of the objective
+(:mod:`.objectives`) with respect to the parameterisation's state (:mod:`.param`, pixels by
+default), and the state moved along it. The forward and backward pass may compute in bfloat16
+(``compute_dtype``); states, objectives and updates are float32.
+
+Usage::
+
+    from cnnlens.optvis import objectives
+    from cnnlens.optvis.engine import AscentEngine
+
+    engine = AscentEngine(model, ["Conv2D_3"])                  # the model's input size
+    objective = objectives.channels("Conv2D_3", range(128)).revived()
+    engine.objective(images, objective)                         # (128,) float32
+    dreamer = AscentEngine(model, ["Conv2D_2", "Conv2D_3"], input_shape=(None, None, 1))
+
+The loop around the step is :func:`cnnlens.optvis.render.render`. An image's results do not
+depend on the other images of its batch.
+
+Speed (2 CPU cores, benchmarks/README.md): all maps of a layer and their restarts are one
+batch; bfloat16 compute is about 1.5x faster on CPUs with AVX512-BF16; XLA (``jit_compile``)
+is slower on CPUs and is meant for GPUs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from cnnlens.errors import CnnLensError
+from cnnlens.optvis import objectives
+from cnnlens.optvis.objectives import Objective, Tables
+from cnnlens.optvis.param import Pixels
+from cnnlens.optvis.preactivation import preactivation_model
+
+
+class AscentEngine:
+    """The pre-activation model of ``layer_names`` and its compiled ascent step.
+
+    ``input_shape``: the images' (H, W, C), by default the model's own; ``(None, None, C)``
+    accepts any size. ``revival``: what a stuck image that revives climbs, the weighted
+    ``"mean"`` of its pre-activation over positions (or the node) or its ``"max"`` over
+    positions, which wakes maps much sooner. ``param``: the parameterisation
+    (:class:`cnnlens.optvis.param.Pixels` by default).
+    """
+
+    def __init__(
+        self,
+        model: keras.Model,
+        layer_names: Sequence[str],
+        input_shape: Sequence[int | None] | None = None,
+        compute_dtype: str = "float32",
+        revival: str = "mean",
+        jit_compile: bool = False,
+        param: Pixels | None = None,
+    ) -> None:
+        if revival not in objectives.REVIVAL_POOLINGS:
+            raise CnnLensError(
+                f"unknown revival pooling {revival!r}; choose one of "
+                f"{', '.join(objectives.REVIVAL_POOLINGS)}"
+            )
+        self.layer_names = tuple(layer_names)
+        self.input_shape = tuple(model.input_shape[1:] if input_shape is None else input_shape)
+        self.compute_dtype = compute_dtype
+        self.revival = revival
+        self.param = Pixels() if param is None else param
+        self.model = preactivation_model(model, self.layer_names, self.input_shape, compute_dtype)
+        self.channels = tuple(int(output.shape[-1]) for output in self.model.outputs)
+        self.output_shapes = tuple(tuple(output.shape[1:]) for output in self.model.outputs)
+        self._step = tf.function(
+            self._step_graph, reduce_retracing=True, jit_compile=jit_compile or None
+        )
+        self._evaluate = tf.function(self._objective_graph, reduce_retracing=True)
+        self._revival = tf.function(self._revival_graph, reduce_retracing=True)
+        self._pooled = tf.function(self._pooled_graph, reduce_retracing=True)
+
+    def layer_position(self, layer: str) -> int:
+        """Index of ``layer`` among the engine's layers."""
+        if layer not in self.layer_names:
+            raise CnnLensError(
+                f"layer {layer!r} is not a target of this ascent; its layers are "
+                f"{', '.join(self.layer_names)}"
+            )
+        return self.layer_names.index(layer)
+
+    def spatial_shape(self, layer: str) -> tuple[int, int]:
+        """(height, width) of ``layer``'s maps (needs a fixed input size)."""
+        height, width = self.output_shapes[self.layer_position(layer)][:2]
+        if height is None or width is None:
+            raise CnnLensError(
+                f"the maps of {layer} have no fixed size with this engine's input shape; "
+                "node objectives need an engine with a fixed input size"
+            )
+        return int(height), int(width)
+
+    def compile(self, objective: Objective | Tables) -> Tables:
+        """The tables of ``objective`` for this engine's layers (tables unchanged)."""
+        if isinstance(objective, Tables):
+            return objective
+        shapes = tuple(shape[:2] for shape in self.output_shapes)
+        return objectives.compile_tables(objective, self.layer_names, self.channels, shapes)
+
+    def step(
+        self, state: tf.Tensor | np.ndarray, objective: Objective | Tables, epsilon: float
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        """One ascent step of the whole batch: (new state, objective of the given state)."""
+        tables = self.compile(objective)
+        weights, masks, revive = objectives.table_tensors(tables)
+        return self._step(
+            tf.convert_to_tensor(state, tf.float32),
+            tables.layers,
+            weights,
+            masks,
+            revive,
+            tf.constant(epsilon, tf.float32),
+        )
+
+    def evaluate(self, state: tf.Tensor, objective: Objective | Tables) -> tf.Tensor:
+        """The objective of each image of one batch's state (no step), as a tensor."""
+        tables = self.compile(objective)
+        weights, masks, _ = objectives.table_tensors(tables)
+        return self._evaluate(state, tables.layers, weights, masks)
+
+    def objective(
+        self, images: np.ndarray, objective: Objective | Tables, batch_size: int = 1024
+    ) -> np.ndarray:
+        """The objective of each image (no step), ``batch_size`` images at a time."""
+        return self._in_batches(images, self.compile(objective), batch_size, self.evaluate)
+
+    def revival_score(
+        self, images: np.ndarray, objective: Objective | Tables, batch_size: int = 1024
+    ) -> np.ndarray:
+        """What a stuck image would climb: the weighted mean or max (``revival``) of the
+        pre-activation; the higher, the closer the image is to making its maps fire."""
+        return self._in_batches(images, self.compile(objective), batch_size, self._revival_score)
+
+    def mean_activations(self, images: np.ndarray, batch_size: int = 1024) -> list[np.ndarray]:
+        """Per layer, (N, channels): every map's mean ReLU activation over its positions."""
+        parts = [
+            [value.numpy() for value in self._pooled(self.param.start(images[start:stop]))]
+            for start, stop in _batches(len(images), batch_size)
+        ]
+        return [np.concatenate(layer) for layer in zip(*parts)]
+
+    def _revival_score(self, state: tf.Tensor, tables: Tables) -> tf.Tensor:
+        weights, masks, _ = objectives.table_tensors(tables)
+        return self._revival(state, tables.layers, weights, masks)
+
+    def _in_batches(self, images, tables: Tables, batch_size: int, evaluate) -> np.ndarray:
+        values = [
+            evaluate(self.param.start(images[start:stop]), tables.take(slice(start, stop))).numpy()
+            for start, stop in _batches(len(images), batch_size)
+        ]
+        return np.concatenate(values) if values else np.zeros(0, np.float32)
+
+    def _outputs(self, state) -> list:
+        outputs = self.model(self.param.image(state), training=False)
+        return outputs if isinstance(outputs, (list, tuple)) else [outputs]
+
+    def _step_graph(self, state, layers, weights, masks, revive, epsilon):
+        with tf.GradientTape() as tape:
+            tape.watch(state)
+            revival = self.revival if revive is not None else None
+            objective, pre_objective = objectives.evaluate(
+                self._outputs(state), layers, weights, masks, revival
+            )
+            ascended = objective
+            if revive is not None:
+                ascended = objectives.ascended(objective, pre_objective, revive)
+            total = tf.reduce_sum(ascended)
+        gradient = tape.gradient(total, state)
+        return self.param.update(state, gradient, epsilon), objective
+
+    def _objective_graph(self, state, layers, weights, masks):
+        return objectives.evaluate(self._outputs(state), layers, weights, masks, None)[0]
+
+    def _revival_graph(self, state, layers, weights, masks):
+        return objectives.evaluate(self._outputs(state), layers, weights, masks, self.revival)[1]
+
+    def _pooled_graph(self, state):
+        return [
+            tf.reduce_mean(tf.nn.relu(tf.cast(pre, tf.float32)), axis=[1, 2])
+            for pre in self._outputs(state)
+        ]
+
+
+def _batches(count: int, batch_size: int) -> list[tuple[int, int]]:
+    """(start, stop) of consecutive batches of at most ``batch_size`` of ``count`` items."""
+    return [(start, min(start + batch_size, count)) for start in range(0, count, batch_size)]
