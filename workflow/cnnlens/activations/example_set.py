@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnlens.activations.archive import load_arrays, save_arrays
+from cnnlens.files import load_arrays, save_arrays
 from cnnlens.activations.examples import Example
 from cnnlens.errors import CnnLensError
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cnnlens.activations.archive import load_arrays, save_arrays
+from cnnlens.files import load_arrays, save_arrays
 from cnnlens.errors import CnnLensError
 
 STATISTICS_FIELDS = ("counts", "mean", "variance", "map_means")

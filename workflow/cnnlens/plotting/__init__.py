@@ -1,5 +1,5 @@
 """Figures of every stage, drawn with matplotlib's non-interactive Agg backend.
 
-``figures`` holds what all figures share (saving, tiling maps into a grid); the other modules
-draw one stage's figures each.
+``figures`` holds what all figures share (the backend, atomic saving, colour maps by name);
+the other modules only draw one stage's figures each. No core module imports this package.
 """

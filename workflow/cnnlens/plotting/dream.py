@@ -14,7 +14,8 @@ from cnnlens.data import standardise_images
 from cnnlens.dream.names import map_name
 from cnnlens.dream.records import RenderMetrics, render_title
 from cnnlens.dream.results import FineDreams, OctaveDream, SingleMapDreams
-from cnnlens.plotting.figures import grid_shape, plt, save_figure
+from cnnlens.plotting.figures import plt, save_figure
+from cnnlens.tiles import grid_shape
 
 #: Colour map of the "colour" view of the results at the CNN's view.
 COLOUR_MAP = "viridis"

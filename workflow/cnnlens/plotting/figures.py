@@ -1,8 +1,4 @@
-"""What every figure shares: the Agg backend, atomic saving, and colour maps by name.
-
-The tiling helpers (:func:`grid_shape`, :func:`tile_mosaic`, :func:`standardise_tiles`) live
-in :mod:`cnnlens.tiles` (numpy only) and are re-exported here for the figure modules.
-"""
+"""What every figure shares: the Agg backend, atomic saving, and colour maps by name."""
 
 from __future__ import annotations
 
@@ -18,7 +14,6 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from cnnlens.errors import CnnLensError  # noqa: E402
 from cnnlens.files import atomic_path  # noqa: E402
-from cnnlens.tiles import grid_shape, standardise_tiles, tile_mosaic  # noqa: E402, F401
 
 DPI = 120
 
