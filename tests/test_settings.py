@@ -68,8 +68,8 @@ def test_a_rule_params_part_rebuilds_its_settings() -> None:
         ({"dream": {"fine": {"maps": [130]}}}, "dream.fine.maps lists maps [130]"),
         ({"activations": {"layers": ["Conv2D_9"]}}, "lacks; its layers are Conv2D_1"),
         ({"activations": {"pairs": [[4, 12]]}}, "activations.pairs [4, 12]"),
-        ({"oip": {"revival": {"factors": [1.0]}}}, "oip.revival.scales"),
-        ({"oip": {"snapshot_steps": [0, 500]}}, "oip.snapshot_steps [500] lie beyond"),
+        ({"oip": {"revival": {"factors": [1.0]}}}, "oip.revival: noise scales"),
+        ({"oip": {"snapshot_steps": [0, 500]}}, "oip.snapshot_steps [500] lie outside"),
         ({"training": {"validation_size": 60000}}, "training.validation_size"),
         (
             {"data": {"subset": {"test": 50}}, "activations": {"examples": {"test_indices": [60]}}},

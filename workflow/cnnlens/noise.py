@@ -30,17 +30,18 @@ from cnnlens.errors import CnnLensError
 Size = tuple[int, int]
 
 
-def check_scales(scales: Sequence[int], factors: Sequence[float]) -> None:
-    """Raise unless scales and factors pair up, scales are >= 1 and some factor is positive."""
+def check_scales(scales: Sequence[int], factors: Sequence[float], setting: str) -> None:
+    """Raise unless scales and factors pair up, scales are >= 1 and some factor is positive;
+    the message names ``setting``, where they come from."""
     if len(scales) != len(factors) or not scales:
         raise CnnLensError(
-            f"noise scales {list(scales)} and factors {list(factors)} must be non-empty lists "
-            "of the same length; fix oip.noise in config.yaml"
+            f"{setting}: noise scales {list(scales)} and factors {list(factors)} must be "
+            "non-empty lists of the same length; fix it in config.yaml"
         )
     if min(scales) < 1 or min(factors) < 0 or max(factors) <= 0:
         raise CnnLensError(
-            f"noise scales must be >= 1 and factors >= 0 with one positive; got scales "
-            f"{list(scales)}, factors {list(factors)}"
+            f"{setting}: noise scales must be >= 1 and factors >= 0 with one positive; got "
+            f"scales {list(scales)}, factors {list(factors)}"
         )
 
 
@@ -103,7 +104,7 @@ def multiscale_noise(
     keys: Sequence[Sequence[int]], scales: Sequence[int], factors: Sequence[float], size: Size
 ) -> np.ndarray:
     """(N, height, width, 1) standardised start images, image i from generator ``keys[i]``."""
-    check_scales(scales, factors)
+    check_scales(scales, factors, "the start noise")
     return combine(scale_components(keys, scales, size), factors)
 
 

@@ -19,6 +19,7 @@ from cnnlens import mnist
 from cnnlens.dream.names import fine_render_names
 from cnnlens.errors import CnnLensError
 from cnnlens.network import Network, from_architecture
+from cnnlens.oip.steps import check_search
 from cnnlens.settings import Settings
 
 DEFAULT_PHOTO = "grace_hopper.jpg"
@@ -123,17 +124,6 @@ def check_maps(described: Network, layer: str, maps: Sequence[int], setting: str
         )
 
 
-def check_scales(scales: Sequence[int], factors: Sequence[float], setting: str) -> None:
-    """Raise unless the noise scales and factors pair up and some factor is positive."""
-    if len(scales) != len(factors):
-        raise CnnLensError(
-            f"{setting}.scales {list(scales)} and {setting}.factors {list(factors)} differ in "
-            "length; give one factor per scale in config.yaml"
-        )
-    if max(factors) <= 0:
-        raise CnnLensError(f"{setting}.factors are all 0; give at least one scale a factor > 0")
-
-
 def check_data_sizes(settings: Settings) -> None:
     """Subsets, the validation split and listed test images fit the data set."""
     train = settings.data.subset.train or mnist.SPLIT_SIZES["train"]
@@ -170,32 +160,12 @@ def check_activations(settings: Settings, described: Network) -> None:
 
 
 def check_oip(settings: Settings, described: Network) -> None:
-    """Layers are conv layers, node maps exist, noise and stages fit together."""
+    """Layers are conv layers, node maps exist, and the search settings fit together."""
     oip = settings.oip
     for layer in oip.layers:
         described.require_conv(layer, "oip.layers")
     check_maps(described, oip.node_oips.layer, oip.node_oips.maps, "oip.node_oips.maps")
-    check_scales(oip.noise.scales, oip.noise.factors, "oip.noise")
-    check_scales(oip.revival.scales, oip.revival.factors, "oip.revival")
-    beyond = [step for step in oip.snapshot_steps or () if step > oip.steps]
-    if beyond:
-        raise CnnLensError(
-            f"oip.snapshot_steps {beyond} lie beyond oip.steps {oip.steps}; drop them or raise "
-            "oip.steps"
-        )
-    if oip.strategy.kind == "staged":
-        starts = list(oip.strategy.stage_starts)
-        expected = len(oip.noise.scales) - 1
-        if (
-            len(starts) != expected
-            or starts != sorted(starts)
-            or (starts and not 0 < starts[0] <= starts[-1] < oip.steps)
-        ):
-            raise CnnLensError(
-                f"oip.strategy.stage_starts {starts} must give, in increasing order within "
-                f"1..{oip.steps - 1}, the step at which each of the {expected} finer noise "
-                "scales is added; fix it in config.yaml"
-            )
+    check_search(oip)
 
 
 def check_dream(settings: Settings, described: Network) -> None:

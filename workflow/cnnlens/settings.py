@@ -27,12 +27,16 @@ T = TypeVar("T")
 
 @dataclasses.dataclass(frozen=True)
 class Subset:
+    """``data.subset``: the first images of each split (None: all)."""
+
     train: int | None
     test: int | None
 
 
 @dataclasses.dataclass(frozen=True)
 class Data:
+    """``data``: where the images come from."""
+
     source_dir: str | None
     download_cache: str
     subset: Subset
@@ -43,6 +47,8 @@ class Data:
 
 @dataclasses.dataclass(frozen=True)
 class Model:
+    """``model``: the layers of the CNN."""
+
     architecture: tuple[dict[str, Any], ...]
 
 
@@ -51,6 +57,8 @@ class Model:
 
 @dataclasses.dataclass(frozen=True)
 class Optimizer:
+    """``training.optimizer``: SGD with momentum."""
+
     learning_rate: float
     momentum: float
     nesterov: bool
@@ -58,17 +66,23 @@ class Optimizer:
 
 @dataclasses.dataclass(frozen=True)
 class LrSchedule:
+    """``training.lr_schedule``: the learning rate over the steps."""
+
     kind: str
     final_fraction: float
 
 
 @dataclasses.dataclass(frozen=True)
 class Augmentation:
+    """``training.augmentation``: random shifts of the training images."""
+
     shift_pixels: float
 
 
 @dataclasses.dataclass(frozen=True)
 class Training:
+    """``training``: how the CNN is fitted."""
+
     epochs: int
     batch_size: int
     validation_size: int
@@ -84,6 +98,8 @@ class Training:
 
 @dataclasses.dataclass(frozen=True)
 class Examples:
+    """``activations.examples``: which test images are drawn."""
+
     classes: tuple[int, ...]
     confident_per_class: int
     ambiguous_per_class: int
@@ -101,11 +117,15 @@ class GridLayout:
 
 @dataclasses.dataclass(frozen=True)
 class Grid(GridLayout):
+    """``activations.grid``: the layout plus raw or standardised values."""
+
     values: str
 
 
 @dataclasses.dataclass(frozen=True)
 class Compare:
+    """``activations.compare``: how class pairs are compared and shown."""
+
     difference_colormap: str
     top: int
     large_effect: float
@@ -113,6 +133,8 @@ class Compare:
 
 @dataclasses.dataclass(frozen=True)
 class Activations:
+    """``activations``: grids of selected images and class comparisons."""
+
     layers: tuple[str, ...]
     pairs: tuple[tuple[int, int], ...]
     examples: Examples
@@ -125,6 +147,8 @@ class Activations:
 
 @dataclasses.dataclass(frozen=True)
 class Convergence:
+    """``oip.convergence``: when a climb counts as converged."""
+
     threshold: float
     patience: int
     early_stop: bool
@@ -132,18 +156,24 @@ class Convergence:
 
 @dataclasses.dataclass(frozen=True)
 class Noise:
+    """``oip.noise``: the start images' length scales and amplitudes."""
+
     scales: tuple[int, ...]
     factors: tuple[float, ...]
 
 
 @dataclasses.dataclass(frozen=True)
 class Strategy:
+    """``oip.strategy``: all noise scales at once, or staged."""
+
     kind: str
     stage_starts: tuple[int, ...]
 
 
 @dataclasses.dataclass(frozen=True)
 class Revival:
+    """``oip.revival``: waking maps that do not react to a start image."""
+
     candidates: int
     screen_steps: int
     scales: tuple[int, ...]
@@ -154,6 +184,8 @@ class Revival:
 
 @dataclasses.dataclass(frozen=True)
 class NodeOips:
+    """``oip.node_oips``: one OIP per node of chosen maps."""
+
     layer: str
     maps: tuple[int, ...]
 
@@ -190,6 +222,8 @@ class Oip(OipSearch):
 
 @dataclasses.dataclass(frozen=True)
 class SingleMap:
+    """``dream.single_map``: one map at the CNN's input size."""
+
     layer: str
     maps: tuple[int, ...]
     top_oip_maps: int
@@ -200,6 +234,8 @@ class SingleMap:
 
 @dataclasses.dataclass(frozen=True)
 class LayerDream:
+    """``dream.layers``: whole layers, octave by octave."""
+
     weights: dict[str, float]
     octaves: int
     octave_scale: float
@@ -210,6 +246,8 @@ class LayerDream:
 
 @dataclasses.dataclass(frozen=True)
 class FineDream:
+    """``dream.fine``: the full-size photo, layer mixes and maps."""
+
     weights: dict[str, float]
     maps: tuple[int, ...]
     steps: int
@@ -219,6 +257,8 @@ class FineDream:
 
 @dataclasses.dataclass(frozen=True)
 class Dream:
+    """``dream``: the photos and the three kinds of dream."""
+
     photos: tuple[str, ...]
     max_side: int
     single_map: SingleMap
@@ -231,6 +271,8 @@ class Dream:
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
+    """The whole config."""
+
     seed: int
     data: Data
     model: Model

@@ -106,16 +106,7 @@ class LayerSearch:
         search = self.search
         objective = target_objective(targets, search.restarts)
         self.engine.compile(objective)  # a one-line error for maps or nodes the layer lacks
-        keys = targets.keys(self.seed, search.restarts)
-        components = noise.scale_components(keys, search.noise.scales, self.size)
-        schedule = None
-        if search.strategy.kind == "staged":
-            schedule = noise.StagedNoise(
-                components, search.noise.scales, search.noise.factors, search.strategy.stage_starts
-            )
-            starts = schedule.start_images()
-        else:
-            starts = noise.combine(components, search.noise.factors)
+        starts, schedule = self._start_images(targets)
         starts, candidates = self._screen(targets, starts, objective)
         climb = render(
             self.engine,
@@ -135,6 +126,19 @@ class LayerSearch:
             targets, search.restarts, images, values, climb, candidates, revival_steps, test_max,
             test_p99,
         )
+
+    def _start_images(self, targets: Targets) -> tuple[np.ndarray, noise.StagedNoise | None]:
+        """Every (target, restart)'s start image and, with the staged strategy, the schedule
+        that adds the finer scales along the way."""
+        search = self.search
+        keys = targets.keys(self.seed, search.restarts)
+        components = noise.scale_components(keys, search.noise.scales, self.size)
+        if search.strategy.kind != "staged":
+            return noise.combine(components, search.noise.factors), None
+        schedule = noise.StagedNoise(
+            components, search.noise.scales, search.noise.factors, search.strategy.stage_starts
+        )
+        return schedule.start_images(), schedule
 
     def _brief_climb(self, images: np.ndarray, objective: Objective, steps: int) -> AscentResult:
         """A side climb (screen, extra revival): no snapshots, no convergence."""

@@ -2,7 +2,8 @@
 
 ``oip.snapshot_steps: null`` keeps the images at log-spaced steps (0, 9, 18, 36, ... and the
 last step) for the evolution figures. :func:`check_search` raises a one-line error for
-settings that do not fit together; the workflow runs it before any job starts. No TensorFlow.
+settings that do not fit together, both in the search and in the workflow's checks before any
+job starts (this module imports no TensorFlow).
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ def snapshot_steps(search: OipSearch) -> tuple[int, ...]:
 
 def check_search(search: OipSearch) -> None:
     """Raise a one-line error for search settings that do not fit together."""
-    noise.check_scales(search.noise.scales, search.noise.factors)
-    noise.check_scales(search.revival.scales, search.revival.factors)
+    noise.check_scales(search.noise.scales, search.noise.factors, "oip.noise")
+    noise.check_scales(search.revival.scales, search.revival.factors, "oip.revival")
     outside = [step for step in snapshot_steps(search) if not 0 <= step <= search.steps]
     if outside:
         raise CnnLensError(

@@ -35,7 +35,7 @@ import tensorflow as tf
 from cnnlens.errors import CnnLensError
 from cnnlens.optvis import objectives
 from cnnlens.optvis.objectives import Objective, Tables
-from cnnlens.optvis.param import Pixels
+from cnnlens.optvis.param import Param, Pixels
 from cnnlens.optvis.preactivation import preactivation_model
 
 
@@ -57,7 +57,7 @@ class AscentEngine:
         compute_dtype: str = "float32",
         revival: str = "mean",
         jit_compile: bool = False,
-        param: Pixels | None = None,
+        param: Param | None = None,
     ) -> None:
         if revival not in objectives.REVIVAL_POOLINGS:
             raise CnnLensError(

@@ -9,11 +9,25 @@ four methods.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 import tensorflow as tf
 
 RMS_FLOOR = 1e-7
 STD_FLOOR = 1e-6
+
+
+class Param(Protocol):
+    """What the engine and the loop need of a parameterisation."""
+
+    def start(self, images: np.ndarray) -> tf.Tensor: ...
+
+    def images(self, state: tf.Tensor) -> np.ndarray: ...
+
+    def image(self, state: tf.Tensor) -> tf.Tensor: ...
+
+    def update(self, state: tf.Tensor, gradient: tf.Tensor, epsilon: tf.Tensor) -> tf.Tensor: ...
 
 
 class Pixels:
