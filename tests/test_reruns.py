@@ -91,7 +91,7 @@ def test_a_data_parameter_reruns_everything(tiny_run) -> None:
         ("oip/search.py", {"oip_search", "oip_nodes"}, UPSTREAM | ACTIVATION_RULES),
         ("optvis/render.py", {"oip_search", "oip_nodes", "dream_maps"}, UPSTREAM),
         ("activations/readout.py", {"select_examples", "activation_statistics"}, UPSTREAM),
-        ("dream/renders.py", {"dream_maps", "dream_layers", "dream_fine"}, UPSTREAM | OIP_RULES),
+        ("dream/imaging.py", {"dream_maps", "dream_layers", "dream_fine"}, UPSTREAM | OIP_RULES),
         ("training.py", {"train"}, {"prepare_data"}),
         ("mnist.py", {"prepare_data"}, set()),
     ],
