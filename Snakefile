@@ -25,6 +25,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/activations.smk"
 include: "workflow/rules/oip.smk"
 include: "workflow/rules/dream.smk"
+include: "workflow/rules/atlas.smk"
 
 
 # Light rules (figures, bookkeeping) run where snakemake runs, never as cluster jobs (the
@@ -36,10 +37,11 @@ localrules:
     activation_index,
     compare_classes,
     dream_photo,
+    atlas_site,
 
 
 wildcard_constraints:
-    layer="|".join(re.escape(name) for name in NETWORK.conv_layers),
+    layer="|".join(re.escape(name) for name in (*NETWORK.conv_layers, *NETWORK.dense_layers)),
     first=r"\d+",
     second=r"\d+",
     last=r"\d{3}",
@@ -48,7 +50,7 @@ wildcard_constraints:
 
 
 rule all:
-    """Build every stage: data, model, activation grids, OIPs and dreams."""
+    """Build every stage: data, model, activation grids, OIPs, dreams and the atlas."""
     default_target: True
     input:
         TARGETS,

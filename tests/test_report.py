@@ -9,13 +9,14 @@ import re
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 from matplotlib.image import imread
 
-CATEGORIES = ("1 Data", "2 Training", "3 Activations", "4 OIPs", "5 Dreams")
+CATEGORIES = ("1 Data", "2 Training", "3 Activations", "4 OIPs", "5 Dreams", "6 Atlas")
 CHROMIUM_FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -32,11 +33,15 @@ window.addEventListener("load", () => setTimeout(() => {
 
 @pytest.fixture(scope="module")
 def report(tiny_run, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``snakemake --report report.html`` after the tiny run (written outside its results/,
-    which other tests compare file by file)."""
-    path = tmp_path_factory.mktemp("report") / "report.html"
-    tiny_run.snakemake("--report", str(path))
-    return path
+    """``snakemake --report report.zip`` after the tiny run (written outside its results/,
+    which other tests compare file by file; a zip, as the atlas is a directory entry),
+    unpacked: its ``report.html``."""
+    directory = tmp_path_factory.mktemp("report")
+    archive = directory / "report.zip"
+    tiny_run.snakemake("--report", str(archive))
+    with zipfile.ZipFile(archive) as packed:
+        packed.extractall(directory)
+    return directory / "report" / "report.html"
 
 
 def embedded(report: Path, variable: str) -> dict:
@@ -59,14 +64,17 @@ def test_report_has_every_stage_in_categories(report: Path) -> None:
         "results/model/metrics.json",
         "results/oips/Conv2D_1/sheet.png",
         "results/oips/Conv2D_1/summary.csv",
-        "results/oips/Conv2D_1/map_000.png",
+        "results/atlas/index.html",
         "results/activations/examples.csv",
         "results/activations/compare/4_vs_9/separation.png",
     ):
         assert expected in paths, expected
     assert any(path.startswith("results/dreams/") for path in paths)
-    assert any(re.match(r"results/activations/test_\d+/overview.png", path) for path in paths)
     assert all(entry["caption"] for entry in results.values()), "every result has a caption"
+    # per-map and per-image figures are in the atlas, not separate entries
+    assert not any(re.search(r"oips/.*/map_\d{3}(_evolution)?\.png$", path) for path in paths)
+    assert not any(path.startswith("results/activations/test_") for path in paths)
+    assert (report.parent / results["results/atlas/index.html"]["data_uri"]).is_file()
 
 
 def chromium() -> str | None:

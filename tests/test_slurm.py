@@ -131,7 +131,7 @@ def local_profile(workspace: Workspace, cluster: Cluster) -> Path:
 
 
 def run_on_cluster(workspace: Workspace, profile: Path) -> str:
-    """Run the whole tiny pipeline through SLURM; return Snakemake's output."""
+    """Run the whole tiny pipeline through SLURM; return Snakemake's log of the run."""
     command = [
         sys.executable, "-m", "snakemake", "--profile", "profiles/slurm", "--profile",
         str(profile.relative_to(workspace.root)), "--configfile", TINY_CONFIG,
@@ -151,7 +151,14 @@ def run_on_cluster(workspace: Workspace, profile: Path) -> str:
     output = result.stdout + result.stderr
     if result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed ({result.returncode}):\n{output[-8000:]}")
-    return output
+    # The quiet console (profiles/default) leaves the job blocks to Snakemake's log file.
+    return newest_snakemake_log(workspace) or output
+
+
+def newest_snakemake_log(workspace: Workspace) -> str:
+    """The text of the run's .snakemake/log/*.snakemake.log (every job block is there)."""
+    logs = sorted(workspace.path(".snakemake/log").glob("*.snakemake.log"))
+    return logs[-1].read_text() if logs else ""
 
 
 @dataclass(frozen=True)

@@ -56,9 +56,26 @@ def _retype_command_line_value(config: MutableMapping[str, Any], error: Any) -> 
 
 
 def describe_validation_error(error: Any) -> str:
-    """``invalid config, key training.epochs: 'ten' is not of type 'integer'; fix it ...``."""
+    """``invalid config, key training.epochs: 'ten' is not of type 'integer'; fix it ...``;
+    a --config value that is not YAML at all is called that."""
     key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+    problem = _yaml_problem(error.instance) if error.validator == "type" else None
+    message = f"{error.instance!r} is not valid YAML ({problem})" if problem else error.message
     return (
-        f"invalid config, key {key}: {error.message}; fix it in config.yaml or the --config "
+        f"invalid config, key {key}: {message}; fix it in config.yaml or the --config "
         "override (keys and types: README, 'Configuration')"
     )
+
+
+def _yaml_problem(value: Any) -> str | None:
+    """What is wrong with ``value`` as YAML, in one line (None for a non-string or good YAML)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        yaml.safe_load(value)
+    except yaml.YAMLError as error:
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        mark = getattr(error, "problem_mark", None)
+        where = f" at character {mark.column + 1}" if mark is not None else ""
+        return f"{problem}{where}"
+    return None

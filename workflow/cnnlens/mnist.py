@@ -186,20 +186,33 @@ def verify(mnist: Mnist) -> None:
 # --- routes -------------------------------------------------------------------------------
 
 
-def from_directory(directory: Path) -> Mnist:
-    """Route 1: a user-supplied directory of IDX files (raw or .gz) or ``mnist.npz``."""
-    if not directory.is_dir():
+def check_source_dir(directory: str | os.PathLike) -> None:
+    """Raise a one-line error unless ``directory`` holds the four IDX files or ``mnist.npz``
+    (by their names; their content is verified when they are read). A directory named in
+    the config is never passed over for another route."""
+    location = Path(directory).expanduser()
+    if not location.is_dir():
         raise CnnLensError(
-            f"data.source_dir {directory} is not a directory; fix data.source_dir in "
+            f"data.source_dir {location} is not a directory; fix data.source_dir in "
             "config.yaml or set it to null to let the pipeline find MNIST itself"
         )
+    missing = [stem for stem in IDX_STEMS.values() if find_idx_file(location, stem) is None]
+    if missing and not (location / "mnist.npz").is_file():
+        raise CnnLensError(
+            f"data.source_dir {location} holds neither mnist.npz nor the IDX files "
+            f"{', '.join(missing)} (raw or .gz, dashed or dotted names); put them there, or "
+            "set data.source_dir to null to let the pipeline find MNIST itself"
+        )
+
+
+def from_directory(directory: Path) -> Mnist:
+    """Route 1: a user-supplied directory of IDX files (raw or .gz) or ``mnist.npz``; when it
+    holds neither, the run stops (no other route is tried)."""
+    check_source_dir(directory)
     try:
         return load_idx_directory(directory, route=f"IDX files in {directory}")
-    except RouteUnavailable as missing_idx:
-        try:
-            return load_npz(directory / "mnist.npz", route=f"{directory / 'mnist.npz'}")
-        except RouteUnavailable:
-            raise RouteUnavailable(f"{missing_idx}, and holds no mnist.npz") from None
+    except RouteUnavailable:
+        return load_npz(directory / "mnist.npz", route=f"{directory / 'mnist.npz'}")
 
 
 def keras_cache_path() -> Path:

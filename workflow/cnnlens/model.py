@@ -8,13 +8,12 @@ the network in advance.
 from __future__ import annotations
 
 import os
-import zipfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import keras
 
+from cnnlens import integrity
 from cnnlens.errors import CnnLensError
 from cnnlens.network import Network, Window, layer_from_window
 
@@ -81,22 +80,11 @@ def as_float32(
 
 
 def load_cnn(path: str | os.PathLike) -> keras.Model:
-    """Load a trained ``.keras`` model, with a one-line error for a missing or damaged file."""
-    path = Path(path)
-    if not path.is_file():
-        raise CnnLensError(f"no trained model at {path}; run the train rule first")
-    if not zipfile.is_zipfile(path):
-        raise CnnLensError(
-            f"{path} is damaged or not a Keras model file; delete it and run snakemake again "
-            "to retrain it"
-        )
-    try:
-        return keras.models.load_model(path)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
-        raise CnnLensError(
-            f"cannot load the model {path} ({type(error).__name__}); delete it and run "
-            "snakemake again to retrain it"
-        ) from None
+    """Load a trained ``.keras`` model, with a one-line error for a missing or damaged file
+    (every member of the archive is checked against its CRC first)."""
+    integrity.check_zip(path)
+    with integrity.reading(path, "trained model") as location:
+        return keras.models.load_model(location)
 
 
 def kind_of(layer: keras.layers.Layer) -> str:

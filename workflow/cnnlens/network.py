@@ -72,6 +72,10 @@ class Network:
         return tuple(layer.name for layer in self.layers if layer.kind == "conv")
 
     @property
+    def dense_layers(self) -> tuple[str, ...]:
+        return tuple(layer.name for layer in self.layers if layer.kind == "dense")
+
+    @property
     def num_classes(self) -> int:
         return self.layers[-1].maps
 
@@ -91,11 +95,20 @@ class Network:
 
     def require_conv(self, name: str, setting: str = "the config") -> Layer:
         """The conv layer ``name``, or an error naming the conv layers there are."""
+        return self.require_kind(name, "conv", setting)
+
+    def require_dense(self, name: str, setting: str = "the config") -> Layer:
+        """The dense layer ``name``, or an error naming the dense layers there are."""
+        return self.require_kind(name, "dense", setting)
+
+    def require_kind(self, name: str, kind: str, setting: str = "the config") -> Layer:
+        """The layer ``name`` of ``kind``, or an error naming the layers of that kind."""
         layer = self.layer(name, setting)
-        if layer.kind != "conv":
+        if layer.kind != kind:
+            others = ", ".join(other.name for other in self.layers if other.kind == kind)
             raise CnnLensError(
-                f"{setting} names {name!r}, a {layer.kind} layer; it needs a conv layer: "
-                f"{', '.join(self.conv_layers)}"
+                f"{setting} names {name!r}, a {layer.kind} layer; it needs a {kind} layer: "
+                f"{others}"
             )
         return layer
 

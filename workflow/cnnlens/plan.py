@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cnnlens import mnist
+from cnnlens import colormaps, mnist
 from cnnlens.dream.names import fine_render_names
 from cnnlens.errors import CnnLensError
 from cnnlens.network import Network, from_architecture
@@ -107,7 +107,9 @@ def photo_lookup(table: Mapping[str, str]) -> Callable[[Any], str]:
 
 def check(settings: Settings, described: Network) -> None:
     """Every check of the config that needs no data and no model file."""
+    check_data_source(settings)
     check_data_sizes(settings)
+    check_colormaps(settings)
     check_activations(settings, described)
     check_oip(settings, described)
     check_dream(settings, described)
@@ -124,6 +126,22 @@ def check_maps(described: Network, layer: str, maps: Sequence[int], setting: str
         )
 
 
+def check_data_source(settings: Settings) -> None:
+    """A ``data.source_dir`` holds MNIST's files by name (never passed over silently)."""
+    if settings.data.source_dir:
+        mnist.check_source_dir(settings.data.source_dir)
+
+
+def check_colormaps(settings: Settings) -> None:
+    """Every colour map key names a colour map matplotlib has (checked without importing it)."""
+    chosen = {
+        "activations.grid.colormap": settings.activations.grid.colormap,
+        "activations.compare.difference_colormap": settings.activations.compare.difference_colormap,
+        "oip.colormap": settings.oip.colormap,
+    }
+    colormaps.check_names(chosen, colormaps.known_names())
+
+
 def check_data_sizes(settings: Settings) -> None:
     """Subsets, the validation split and listed test images fit the data set."""
     train = settings.data.subset.train or mnist.SPLIT_SIZES["train"]
@@ -132,6 +150,11 @@ def check_data_sizes(settings: Settings) -> None:
         raise CnnLensError(
             f"training.validation_size {settings.training.validation_size} leaves no training "
             f"images of {train}; lower it or raise data.subset.train"
+        )
+    if settings.oip.test_images is not None and settings.oip.test_images > test:
+        raise CnnLensError(
+            f"oip.test_images {settings.oip.test_images} exceeds the {test} test images; lower "
+            "it, set it to null (all), or raise data.subset.test"
         )
     beyond = [index for index in settings.activations.examples.test_indices if index >= test]
     if beyond:
@@ -159,11 +182,19 @@ def check_activations(settings: Settings, described: Network) -> None:
         )
 
 
+def oip_dense_layers(settings: Settings, described: Network) -> tuple[str, ...]:
+    """The dense layers whose units get OIPs: ``oip.dense_layers``, or all (null)."""
+    chosen = settings.oip.dense_layers
+    return described.dense_layers if chosen is None else tuple(chosen)
+
+
 def check_oip(settings: Settings, described: Network) -> None:
-    """Layers are conv layers, node maps exist, and the search settings fit together."""
+    """Layers are conv (dense) layers, node maps exist, and the search settings fit together."""
     oip = settings.oip
     for layer in oip.layers:
         described.require_conv(layer, "oip.layers")
+    for layer in oip.dense_layers or ():
+        described.require_dense(layer, "oip.dense_layers")
     check_maps(described, oip.node_oips.layer, oip.node_oips.maps, "oip.node_oips.maps")
     check_search(oip)
 
@@ -177,6 +208,12 @@ def check_dream(settings: Settings, described: Network) -> None:
     if not dream.single_map.maps and not dream.single_map.top_oip_maps:
         raise CnnLensError(
             "no map to dream with: set dream.single_map.maps or dream.single_map.top_oip_maps"
+        )
+    maps = described.require_conv(layer, "dream.single_map.layer").maps
+    if dream.single_map.top_oip_maps > maps:
+        raise CnnLensError(
+            f"dream.single_map.top_oip_maps {dream.single_map.top_oip_maps} exceeds the {maps} "
+            f"maps of {layer}; lower it"
         )
     if dream.single_map.top_oip_maps and layer not in settings.oip.layers:
         raise CnnLensError(

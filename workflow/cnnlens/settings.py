@@ -212,6 +212,7 @@ class Oip(OipSearch):
     """The whole ``oip`` section: the search, which layers and jobs, and the figures."""
 
     layers: tuple[str, ...]
+    dense_layers: tuple[str, ...] | None
     maps_per_job: int | None
     colormap: str
     node_oips: NodeOips
@@ -266,6 +267,19 @@ class Dream:
     fine: FineDream
 
 
+# ---- atlas ----
+
+
+@dataclasses.dataclass(frozen=True)
+class Atlas:
+    """``atlas``: the static site of every unit and selected test image."""
+
+    top_k: int
+    image_units: int
+    thumbnail_scale: int
+    frame_ms: int
+
+
 # ---- the whole config ----
 
 
@@ -280,6 +294,7 @@ class Settings:
     activations: Activations
     oip: Oip
     dream: Dream
+    atlas: Atlas
 
 
 # ---- building ----

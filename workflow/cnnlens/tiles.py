@@ -1,6 +1,8 @@
-"""Tiling maps into a grid: how many rows, per-tile standardisation, and the mosaic array.
+"""Tiling maps into a grid: how many rows, per-tile standardisation, the mosaic array, and
+histogram equalisation of an image.
 
-Pure numpy, shared by the core (activation grids) and the figures (OIP sheets, dream rows).
+Pure numpy, shared by the core (activation grids, the atlas) and the figures (OIP sheets, dream
+rows).
 """
 
 from __future__ import annotations
@@ -40,3 +42,11 @@ def tile_mosaic(tiles: np.ndarray, columns: int = 8, gap: int = 1) -> np.ndarray
     mosaic = mosaic.reshape(rows * (height + gap), columns * (width + gap))
     mosaic = mosaic[: mosaic.shape[0] - gap, : mosaic.shape[1] - gap]
     return mosaic
+
+
+def equalise(image: np.ndarray) -> np.ndarray:
+    """Histogram equalisation: every pixel replaced by its rank, scaled to 0..1."""
+    flat = np.asarray(image, np.float64).reshape(-1)
+    ranks = np.empty(flat.size)
+    ranks[np.argsort(flat, kind="stable")] = np.arange(flat.size)
+    return (ranks / max(flat.size - 1, 1)).reshape(np.shape(image))

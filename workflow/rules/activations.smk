@@ -60,20 +60,11 @@ rule activation_figures:
         activations=rules.select_examples.output.activations,
         library=library_of("activation_figures"),
     output:
-        grids=report_each(
-            [f"{GRID_DIRECTORY}/{layer}.png" for layer in ACTIVATION_LAYERS],
-            [{"test image": "{index}", "layer": layer} for layer in ACTIVATION_LAYERS],
-            caption="../report/activation_grid.rst",
-            category="3 Activations",
-            subcategory="layer grids",
-        ),
-        overview=report(
-            f"{GRID_DIRECTORY}/overview.png",
-            caption="../report/activation_overview.rst",
-            category="3 Activations",
-            subcategory="overview pages",
-            labels={"test image": "{index}", "layer": "all"},
-        ),
+        # not report entries: the atlas has a page for every selected image (its most active
+        # maps beside their OIPs); the figures stay as files, listed in index.md
+        grids=[f"{GRID_DIRECTORY}/{layer}.png" for layer in ACTIVATION_LAYERS],
+        # not a report entry either: the atlas has a page for every selected image
+        overview=f"{GRID_DIRECTORY}/overview.png",
     params:
         grid=ACTIVATIONS["grid"],
         layers=ACTIVATION_LAYERS,

@@ -3,10 +3,11 @@
 # the paths of logs, benchmarks and each script's library modules.
 
 import os
+import sys
 
 from snakemake.exceptions import WorkflowError
 
-from cnnlens import plan, settings
+from cnnlens import plan, runs, settings
 from cnnlens.configuration import validate_config
 from cnnlens.dependencies import library_files
 from cnnlens.errors import CnnLensError
@@ -16,14 +17,20 @@ REPOSITORY = Path(workflow.basedir)
 # The software environment of every rule (used with --software-deployment-method conda).
 CONDA_ENV = "../envs/cnnlens.yaml"
 
-validate_config(config, REPOSITORY / "workflow" / "schemas" / "config.schema.yaml")
-SETTINGS = settings.from_config(config)
+# A bad config or input stops the run here, before any job, with one line (no traceback).
 try:
+    validate_config(config, REPOSITORY / "workflow" / "schemas" / "config.schema.yaml")
+    SETTINGS = settings.from_config(config)
     NETWORK = plan.network(SETTINGS)
     plan.check(SETTINGS, NETWORK)
     PHOTOS = plan.photo_table(SETTINGS.dream.photos)  # photo name -> file
-except CnnLensError as error:
-    raise WorkflowError(str(error)) from None
+except (CnnLensError, WorkflowError) as error:
+    sys.exit(f"cnnlens error: {error}")
+
+# A run killed with SIGKILL leaves its lock and temporary files: removed when no run is alive.
+if workflow.is_main_process:
+    for note in runs.start():
+        print(f"cnnlens: {note}", file=sys.stderr)
 
 # The files each stage contributes to the default target `all` (rule files extend it).
 TARGETS = []

@@ -1,4 +1,5 @@
-# The oip stage: an OIP for every map of the configured conv layers.
+# The oip stage: an OIP for every map of the configured conv layers and every unit of the
+# configured dense layers (a class's logit for the last layer).
 #
 # oip_search runs the batched gradient ascent for one chunk of a layer's maps (all maps and
 # restarts of the chunk in one batch); oip.maps_per_job sets the chunk size (default: the
@@ -14,6 +15,8 @@ OIP_SEARCH = {
 }
 OIP_INPUTS = {"model": rules.train.output.model, "test_imgs": rules.prepare_data.output.test_imgs}
 NODE_DIRECTORY = f"results/oips/{OIP['node_oips']['layer']}/nodes"
+# conv layers, then dense layers (their units are 1x1 maps to the search)
+OIP_LAYERS = [*OIP["layers"], *plan.oip_dense_layers(SETTINGS, NETWORK)]
 
 
 def oip_files(layer, suffix):
@@ -52,7 +55,7 @@ rule oip_search:
         "../../scripts/oip_search.py"
 
 
-for oip_layer in OIP["layers"]:
+for oip_layer in OIP_LAYERS:
 
     rule:
         name:
@@ -87,20 +90,9 @@ for oip_layer in OIP["layers"]:
             chunks=oip_chunks(oip_layer),
             library=library_of("oip_figures"),
         output:
-            maps=report_each(
-                oip_files(oip_layer, ".png"),
-                map_labels(range(NETWORK.maps(oip_layer)), "OIP"),
-                caption="../report/oip_map.rst",
-                category="4 OIPs",
-                subcategory=oip_layer,
-            ),
-            evolutions=report_each(
-                oip_files(oip_layer, "_evolution.png"),
-                map_labels(range(NETWORK.maps(oip_layer)), "evolution"),
-                caption="../report/oip_evolution.rst",
-                category="4 OIPs",
-                subcategory=oip_layer,
-            ),
+            # per-map figures are not report entries: the atlas shows every map
+            maps=oip_files(oip_layer, ".png"),
+            evolutions=oip_files(oip_layer, "_evolution.png"),
             sheet=report(
                 f"results/oips/{oip_layer}/sheet.png",
                 caption="../report/oip_sheet.rst",
@@ -137,13 +129,7 @@ rule oip_nodes:
         library=library_of("oip_nodes"),
     output:
         arrays=plan.map_files(NODE_DIRECTORY, OIP["node_oips"]["maps"], ".npy"),
-        figures=report_each(
-            plan.map_files(NODE_DIRECTORY, OIP["node_oips"]["maps"], ".png"),
-            map_labels(OIP["node_oips"]["maps"], "node OIPs"),
-            caption="../report/oip_nodes.rst",
-            category="4 OIPs",
-            subcategory=f"{OIP['node_oips']['layer']} nodes",
-        ),
+        figures=plan.map_files(NODE_DIRECTORY, OIP["node_oips"]["maps"], ".png"),
         summary=report(
             f"{NODE_DIRECTORY}/summary.csv",
             caption="../report/oip_nodes.rst",

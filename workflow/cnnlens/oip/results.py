@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from cnnlens import integrity
 from cnnlens.errors import CnnLensError
 from cnnlens.files import atomic_path, save_array, write_csv
 from cnnlens.oip.similarity import SIMILARITY_SHIFT, restart_similarity
@@ -79,13 +80,8 @@ class SearchResult:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> SearchResult:
-        try:
-            with np.load(path) as stored:
-                values = {item.name: stored[item.name] for item in fields(cls)}
-        except (OSError, KeyError, ValueError) as error:
-            raise CnnLensError(
-                f"cannot read the OIP search result {path} ({error}); delete it and rerun"
-            ) from None
+        with integrity.reading(path, "OIP search result") as location, np.load(location) as stored:
+            values = {item.name: stored[item.name] for item in fields(cls)}
         values["layer"] = str(values["layer"])
         return cls(**values)
 

@@ -1,7 +1,7 @@
 """The ascent engine: one compiled step for a whole batch, each image with its own objective.
 
 :class:`AscentEngine` wraps the pre-activation copy of a CNN (:mod:`.preactivation`) for some
-conv layers. Its step, for the whole batch at once: the gradient of the objective
+conv or dense layers. Its step, for the whole batch at once: the gradient of the objective
 (:mod:`.objectives`) with respect to the parameterisation's state (:mod:`.param`, pixels by
 default), and the state moved along it. The forward and backward pass may compute in bfloat16
 (``compute_dtype``); states, objectives and updates are float32.

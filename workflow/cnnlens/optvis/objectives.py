@@ -2,13 +2,16 @@
 
 An :class:`Objective` has one row per batch image; a row is a sum of weighted :class:`Term` s,
 and a term is the ReLU activation of one channel (map) of a conv layer, or of all its channels
-(their mean), averaged over the map's positions or taken at one node (i, j)::
+(their mean), averaged over the map's positions or taken at one node (i, j). A unit of a dense
+layer is a channel with one position (the engine gives dense pre-activations as 1x1 maps); for
+the last layer that is a class's logit, whose ReLU a reviving row climbs from below 0 too::
 
     from cnnlens.optvis import objectives
 
     one_map = objectives.channel("Conv2D_3", 5)                  # batch 1
     every_map = objectives.channels("Conv2D_3", range(128))      # one map per row
     node = objectives.neuron("Conv2D_3", 5, (1, 2))
+    class_four = objectives.unit("dense_1", 4).revived()        # the logit of class 4
     mix = 0.5 * objectives.layer_mean("Conv2D_2") + objectives.layer_mean("Conv2D_3")
     both = objectives.stack([mix, every_map.revived()])          # batch 129
     restarts = every_map.repeat(4)                               # each row 4 times
@@ -142,6 +145,17 @@ def channels(layer: str, indices: Iterable[int]) -> Objective:
 def channel(layer: str, index: int) -> Objective:
     """The mean activation of map ``index`` of ``layer`` (batch 1)."""
     return channels(layer, [index])
+
+
+def units(layer: str, indices: Iterable[int]) -> Objective:
+    """One row per index: the activation of unit ``indices[b]`` of dense ``layer`` (its
+    pre-activation's ReLU; a 1x1 map to the engine)."""
+    return _single_terms(layer, indices, None)
+
+
+def unit(layer: str, index: int) -> Objective:
+    """The activation of unit ``index`` of dense ``layer`` (batch 1)."""
+    return units(layer, [index])
 
 
 def neurons(layer: str, indices: Iterable[int], nodes: Iterable[Node]) -> Objective:

@@ -1,8 +1,12 @@
-"""The pre-activation copy of a CNN: images in, the conv layers' outputs before their ReLU out.
+"""The pre-activation copy of a CNN: images in, the target layers' outputs before their
+activation out.
 
-The ascent climbs functions of these pre-activations. The copy holds the trained weights of the
-layers up to the deepest target and gives exactly the original model's pre-activations; three
-rewrites only make the ascent cheaper:
+Targets are conv layers (output (B, H, W, maps)) and dense layers: a dense layer's
+pre-activation is given as (B, 1, 1, units), one 1x1 "map" per unit, so every objective reads
+it like a conv layer's; for the last (softmax) layer these are the logits. The ascent climbs
+functions of these pre-activations. The copy holds the trained weights of the layers up to the
+deepest target and gives exactly the original model's pre-activations; three rewrites only make
+the ascent cheaper:
 
 * input rows and columns that no target depends on are cropped away (fixed input sizes);
 * max pooling runs before the ReLU (the two commute, and the ReLU then sees a quarter of the
@@ -33,9 +37,11 @@ def preactivation_model(
     input_shape: Sequence[int | None] | None = None,
     compute_dtype: str = "float32",
 ) -> keras.Model:
-    """A model mapping images to the pre-activations of the conv layers ``layer_names``.
+    """A model mapping images to the pre-activations of the conv or dense layers
+    ``layer_names``.
 
-    Outputs are a list, one float32 tensor per name in that order. ``input_shape`` defaults to
+    Outputs are a list, one float32 tensor per name in that order ((B, H, W, maps) for a conv
+    layer, (B, 1, 1, units) for a dense one). ``input_shape`` defaults to
     the model's own; ``(None, None, channels)`` gives the fully convolutional conv part (any
     image size). ``compute_dtype="bfloat16"`` runs the layers in bfloat16 (weights stay
     float32).
@@ -44,9 +50,9 @@ def preactivation_model(
     if not names:
         raise CnnLensError("no target layer given for the ascent; name at least one conv layer")
     check_compute_dtype(compute_dtype)
-    for name in names:
-        require_conv_layer(model, name)
     input_shape = tuple(model.input_shape[1:] if input_shape is None else input_shape)
+    for name in names:
+        require_target_layer(model, name, input_shape)
     deepest = max(_layer_index(model, name) for name in names)
     layers = model.layers[: deepest + 1]
     policy = "mixed_bfloat16" if compute_dtype == "bfloat16" else "float32"
@@ -70,12 +76,37 @@ def preactivation_model(
             tensor = keras.layers.ReLU(dtype=policy, name=f"{layer.name}_relu")(pre)
         elif _is_pool(layer):
             tensor = _copy(layer, policy)(tensor)
+        elif _is_dense(layer):
+            pre = _linear_copy(layer, policy)(tensor)
+            pre_activations[layer.name] = keras.layers.Reshape(
+                (1, 1, layer.units), dtype="float32", name=f"{layer.name}_pre"
+            )(pre)
+            tensor = _dense_activation(layer, policy)(pre)
+        elif _is_passed_through(layer):
+            tensor = _copy(layer, policy)(tensor)
         else:
             raise CnnLensError(
-                f"layer {layer.name!r} ({type(layer).__name__}) lies before a target conv layer; "
-                "only conv and pooling layers can precede the ascent's targets"
+                f"layer {layer.name!r} ({type(layer).__name__}) lies before a target layer; "
+                "only conv, pooling, flatten, dropout and dense layers can precede the ascent's "
+                "targets"
             )
     return keras.Model(inputs, [pre_activations[name] for name in names], name="preactivations")
+
+
+def require_target_layer(
+    model: keras.Model, name: str, input_shape: Sequence[int | None]
+) -> keras.layers.Layer:
+    """The conv layer (with a ReLU) or dense layer called ``name``, or a one-line error; a
+    dense target needs a fixed input size."""
+    layer = _layer(model, name)
+    if not _is_dense(layer):
+        return require_conv_layer(model, name)
+    if any(side is None for side in tuple(input_shape)[:2]):
+        raise CnnLensError(
+            f"dense layer {name!r} needs images of the model's input size, not {input_shape}; "
+            "only conv layers can be climbed on images of any size"
+        )
+    return layer
 
 
 def require_conv_layer(model: keras.Model, name: str) -> keras.layers.Layer:
@@ -138,6 +169,23 @@ def _is_pool(layer: keras.layers.Layer) -> bool:
     return isinstance(layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D))
 
 
+def _is_dense(layer: keras.layers.Layer) -> bool:
+    return isinstance(layer, keras.layers.Dense)
+
+
+def _is_passed_through(layer: keras.layers.Layer) -> bool:
+    """Weightless layers copied as they are (dropout is the identity at inference)."""
+    return isinstance(layer, (keras.layers.Flatten, keras.layers.Dropout))
+
+
+def _dense_activation(layer: keras.layers.Layer, policy: str) -> keras.layers.Layer:
+    """The activation of dense ``layer`` as a layer of its own (ReLU as in the conv layers)."""
+    activation = getattr(layer.activation, "__name__", str(layer.activation))
+    if activation == "relu":
+        return keras.layers.ReLU(dtype=policy, name=f"{layer.name}_relu")
+    return keras.layers.Activation(activation, dtype=policy, name=f"{layer.name}_activation")
+
+
 def _crop_to_receptive_field(inputs, layers, targets: set[str], input_shape):
     """Drop the bottom rows and right columns of the input that no target output depends on
     (valid convolutions and pooling that floors leave some unused: the third conv layer of
@@ -194,7 +242,7 @@ def _copy(layer: keras.layers.Layer, policy: str) -> keras.layers.Layer:
 def _linear_copy(
     layer: keras.layers.Layer, policy: str, fast_input_gradient: bool = False
 ) -> keras.layers.Layer:
-    """A copy of conv ``layer`` without its activation, holding the trained weights.
+    """A copy of conv or dense ``layer`` without its activation, holding the trained weights.
 
     ``fast_input_gradient``: for the layer that sees the image, an :class:`ImageConv2D`
     when it applies (valid, stride 1, with bias).

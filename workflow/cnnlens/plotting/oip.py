@@ -13,19 +13,11 @@ import numpy as np
 from cnnlens.files import atomic_path
 from cnnlens.oip.results import SearchResult, check_outputs, node_grids
 from cnnlens.plotting.figures import DPI, plt, resolve_colormap, save_figure
-from cnnlens.tiles import grid_shape, tile_mosaic
+from cnnlens.tiles import equalise, grid_shape, tile_mosaic
 
 #: OIPs are standardised images: this range shows them without clipping much.
 DISPLAY_RANGE = (-3.0, 3.0)
 COLORMAP_SETTING = "oip.colormap"
-
-
-def equalise(image: np.ndarray) -> np.ndarray:
-    """Histogram equalisation: every pixel replaced by its rank, scaled to 0..1."""
-    flat = np.asarray(image, np.float64).reshape(-1)
-    ranks = np.empty(flat.size)
-    ranks[np.argsort(flat, kind="stable")] = np.arange(flat.size)
-    return (ranks / max(flat.size - 1, 1)).reshape(np.shape(image))
 
 
 def describe(objective: float, status: str) -> str:
@@ -74,13 +66,15 @@ class EvolutionFigure:
     ) -> None:
         self.snapshot_steps = list(snapshot_steps)
         columns = max(len(self.snapshot_steps), 1)
-        self.figure = plt.figure(figsize=(1.6 * columns + 0.6, 4.8))
+        # wide enough for the title and the curve's axis labels, however few snapshots
+        width = max(1.6 * columns + 1.2, 6.4)
+        self.figure = plt.figure(figsize=(width, 4.8))
         grid = self.figure.add_gridspec(
             2,
             columns,
             height_ratios=(1, 1.1),
-            left=0.08,
-            right=0.98,
+            left=0.95 / width,
+            right=1 - 0.15 / width,
             bottom=0.1,
             top=0.84,
             hspace=0.35,

@@ -1,0 +1,302 @@
+"""Benchmark of the whole default pipeline (issue 14): one run in a fresh directory.
+
+It copies the repository's workflow files into a new directory (as the tests' workspaces do),
+runs ``snakemake`` there with the default configuration and the default profile, and reads
+everything it reports from that run's own files:
+
+- wall time of the run, and of a second ``snakemake`` with nothing to do;
+- CPU seconds per stage and per rule, from ``results/benchmarks/**/*.tsv`` (each benchmark
+  file is tied to its rule by the job blocks of ``.snakemake/log/*.snakemake.log``);
+- job counts (all jobs, and per rule) and the console's length in lines;
+- optionally (``--report``) the time and size of ``snakemake --report``.
+
+It prints a table and, unless ``--no-readme``, writes it into ``benchmarks/README.md``
+between the ``pipeline.py`` markers. The load average is printed before and after: on a shared
+machine the times are only as good as the load allows.
+
+    python benchmarks/pipeline.py [--cores 2] [--directory /tmp/run] [--report] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+README = REPOSITORY / "benchmarks" / "README.md"
+TABLE_START = "<!-- pipeline.py: start -->"
+TABLE_END = "<!-- pipeline.py: end -->"
+# The issue's targets: CPU seconds of every job but training, the run, the no-op rerun.
+TARGETS = {"cpu_without_training": 150.0, "wall": 240.0, "noop": 3.0, "jobs": 60, "console": 150}
+TRAINING_RULE = "train"
+# Stage of a rule, by the start of its name (any other rule is its own stage).
+STAGE_PREFIXES = (
+    ("prepare_data", "data"),
+    ("training", "training"),
+    ("train", "training"),
+    ("select_examples", "activations"),
+    ("activation", "activations"),
+    ("compare_classes", "activations"),
+    ("oip", "oips"),
+    ("dream", "dreams"),
+    ("atlas", "atlas"),
+)
+JOB_HEADER = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):$")
+JOB_BENCHMARK = re.compile(r"^\s+benchmark: (\S+)$")
+
+
+@dataclass
+class RuleCost:
+    """What the jobs of one rule took, summed from their benchmark files."""
+
+    rule: str
+    stage: str
+    jobs: int = 0
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+
+
+@dataclass
+class PipelineRun:
+    """Everything measured in one benchmark run."""
+
+    cores: int
+    wall_seconds: float
+    noop_seconds: float
+    noop_had_nothing_to_do: bool
+    console_lines: int
+    jobs: int
+    rules: list[RuleCost]
+    load_before: tuple[float, float, float]
+    load_after: tuple[float, float, float]
+    report_seconds: float | None = None
+    report_megabytes: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(rule.cpu_seconds for rule in self.rules)
+
+    @property
+    def cpu_without_training(self) -> float:
+        return sum(rule.cpu_seconds for rule in self.rules if rule.rule != TRAINING_RULE)
+
+
+def stage_of(rule: str) -> str:
+    for prefix, stage in STAGE_PREFIXES:
+        if rule.startswith(prefix):
+            return stage
+    return rule
+
+
+def stage_order(stage: str) -> int:
+    """Stages in the order the pipeline runs them; others last."""
+    stages = list(dict.fromkeys(stage for _, stage in STAGE_PREFIXES))
+    return stages.index(stage) if stage in stages else len(stages)
+
+
+def fresh_directory(directory: Path) -> Path:
+    """A copy of the repository's workflow files in ``directory`` (the tests' workspace)."""
+    sys.path.insert(0, str(REPOSITORY / "tests"))
+    from conftest import make_workspace
+
+    if directory.exists():
+        shutil.rmtree(directory)
+    return make_workspace(directory).root
+
+
+def snakemake(root: Path, *arguments: str) -> tuple[float, str, int]:
+    """Run ``snakemake`` in ``root`` with its own library first on the import path; returns
+    the wall seconds, the console output (stdout and stderr) and the exit status."""
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [str(root / "workflow"), *filter(None, [environment.get("PYTHONPATH")])]
+    )
+    command = [sys.executable, "-m", "snakemake", *arguments]
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    return seconds, result.stdout + result.stderr, result.returncode
+
+
+def benchmark_rules(snakemake_log: Path) -> dict[str, str]:
+    """Benchmark file -> rule, from the job blocks of Snakemake's log of the run."""
+    rules, current = {}, None
+    for line in snakemake_log.read_text().splitlines():
+        header = JOB_HEADER.match(line)
+        if header:
+            current = header.group(1)
+            continue
+        benchmark = JOB_BENCHMARK.match(line)
+        if benchmark and current:
+            rules[benchmark.group(1)] = current
+    return rules
+
+
+def rule_costs(root: Path, snakemake_log: Path) -> list[RuleCost]:
+    """Jobs, wall and CPU seconds per rule, from the run's benchmark files."""
+    costs: dict[str, RuleCost] = {}
+    for path, rule in benchmark_rules(snakemake_log).items():
+        with open(root / path) as table:
+            row = next(csv.DictReader(table, delimiter="\t"))
+        cost = costs.setdefault(rule, RuleCost(rule, stage_of(rule)))
+        cost.jobs += 1
+        cost.seconds += float(row["s"])
+        cost.cpu_seconds += float(row["cpu_time"])
+    return sorted(costs.values(), key=lambda cost: (stage_order(cost.stage), -cost.cpu_seconds))
+
+
+def finished_jobs(snakemake_log: Path) -> int:
+    """Jobs Snakemake reports finished in its log (rule ``all`` included)."""
+    return len(re.findall(r"^Finished jobid: ", snakemake_log.read_text(), flags=re.MULTILINE))
+
+
+def timed_report(root: Path) -> tuple[float, float]:
+    """Seconds to build the HTML report, and its size in MB."""
+    report = root / "results" / "report.html"
+    seconds, output, status = snakemake(root, "--report", str(report))
+    if status != 0:
+        raise SystemExit(f"snakemake --report failed:\n{output[-3000:]}")
+    return seconds, report.stat().st_size / 1e6
+
+
+def run_benchmark(root: Path, cores: int, with_report: bool) -> PipelineRun:
+    """The default run, its no-op rerun and (optionally) the report, measured."""
+    load_before = os.getloadavg()
+    wall, console, status = snakemake(root, "--cores", str(cores))
+    (root / "console.txt").write_text(console)
+    if status != 0:
+        raise SystemExit(f"the default run failed ({status}):\n{console[-4000:]}")
+    snakemake_log = sorted((root / ".snakemake" / "log").glob("*.snakemake.log"))[-1]
+    noop, noop_console, _ = snakemake(root, "--cores", str(cores))
+    run = PipelineRun(
+        cores=cores,
+        wall_seconds=wall,
+        noop_seconds=noop,
+        noop_had_nothing_to_do="Nothing to be done" in noop_console,
+        console_lines=len(console.splitlines()),
+        jobs=finished_jobs(snakemake_log),
+        rules=rule_costs(root, snakemake_log),
+        load_before=load_before,
+        load_after=os.getloadavg(),
+    )
+    if with_report:
+        run.report_seconds, run.report_megabytes = timed_report(root)
+    return run
+
+
+def verdict(value: float, target: float) -> str:
+    return "met" if value <= target else "missed"
+
+
+def summary_rows(run: PipelineRun) -> list[tuple[str, str, str, str]]:
+    """(measure, value, target, verdict) rows."""
+    rows = [
+        ("whole default run, wall", f"{run.wall_seconds:.0f} s", "<= 240 s",
+         verdict(run.wall_seconds, TARGETS["wall"])),
+        ("CPU seconds of all jobs", f"{run.cpu_seconds:.0f} s", "", ""),
+        ("CPU seconds of all jobs except training", f"{run.cpu_without_training:.0f} s",
+         "<= 150 s", verdict(run.cpu_without_training, TARGETS["cpu_without_training"])),
+        ("jobs (rule `all` included)", str(run.jobs), "<= 60", verdict(run.jobs, TARGETS["jobs"])),
+        ("console lines", str(run.console_lines), "<= 150",
+         verdict(run.console_lines, TARGETS["console"])),
+        ("rerun with nothing to do, wall", f"{run.noop_seconds:.1f} s", "<= 3 s",
+         verdict(run.noop_seconds, TARGETS["noop"])
+         + ("" if run.noop_had_nothing_to_do else " (it found work!)")),
+    ]
+    if run.report_seconds is not None:
+        rows.append(("`snakemake --report`", f"{run.report_seconds:.0f} s, "
+                     f"{run.report_megabytes:.1f} MB", "", ""))
+    return rows
+
+
+def stage_rows(run: PipelineRun) -> list[tuple[str, int, float, float]]:
+    """(stage, jobs, wall seconds summed over jobs, CPU seconds) per stage, in run order."""
+    stages: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    for rule in run.rules:
+        totals = stages[rule.stage]
+        totals[0] += rule.jobs
+        totals[1] += rule.seconds
+        totals[2] += rule.cpu_seconds
+    return [(stage, int(jobs), seconds, cpu) for stage, (jobs, seconds, cpu) in stages.items()]
+
+
+def markdown(run: PipelineRun) -> str:
+    """The benchmark's tables as Markdown."""
+    load = "{:.1f} {:.1f} {:.1f}"
+    lines = [
+        f"{run.cores} cores; load average (1, 5, 15 min) {load.format(*run.load_before)} "
+        f"before the run, {load.format(*run.load_after)} after it.",
+        "",
+        "| measure | value | target | |",
+        "| --- | ---: | ---: | --- |",
+        *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in summary_rows(run)],
+        "",
+        "| stage | jobs | job seconds (sum) | CPU seconds |",
+        "| --- | ---: | ---: | ---: |",
+        *[f"| {stage} | {jobs} | {seconds:.0f} | {cpu:.0f} |"
+          for stage, jobs, seconds, cpu in stage_rows(run)],
+        "",
+        "| rule | stage | jobs | CPU seconds | CPU seconds per job |",
+        "| --- | --- | ---: | ---: | ---: |",
+        *[f"| {rule.rule} | {rule.stage} | {rule.jobs} | {rule.cpu_seconds:.1f} | "
+          f"{rule.cpu_seconds / rule.jobs:.1f} |" for rule in run.rules],
+    ]
+    return "\n".join(lines)
+
+
+def write_into_readme(table: str, readme: Path = README) -> None:
+    """Replace the text between the pipeline.py markers of the benchmarks' README."""
+    text = readme.read_text()
+    if TABLE_START not in text or TABLE_END not in text:
+        raise SystemExit(f"{readme} has no {TABLE_START} ... {TABLE_END} markers")
+    before, rest = text.split(TABLE_START, 1)
+    after = rest.split(TABLE_END, 1)[1]
+    readme.write_text(f"{before}{TABLE_START}\n{table}\n{TABLE_END}{after}")
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--directory", type=Path, default=None,
+                        help="where to run (replaced if it exists); default: a new temporary "
+                             "directory, removed afterwards")
+    parser.add_argument("--report", action="store_true", help="also time snakemake --report")
+    parser.add_argument("--json", type=Path, default=None, help="write the measures here")
+    parser.add_argument("--no-readme", action="store_true",
+                        help="do not write the table into benchmarks/README.md")
+    return parser.parse_args()
+
+
+def main() -> None:
+    arguments = parse_arguments()
+    scratch = None if arguments.directory else tempfile.mkdtemp(prefix="cnnlens_pipeline_")
+    root = fresh_directory(arguments.directory or Path(scratch) / "run")
+    print(f"running the default pipeline in {root} on {arguments.cores} cores ...", flush=True)
+    run = run_benchmark(root, arguments.cores, arguments.report)  # a failed run is kept
+    if scratch:
+        shutil.rmtree(scratch, ignore_errors=True)
+    table = markdown(run)
+    print(table)
+    if arguments.json:
+        measures = asdict(run) | {"cpu_seconds": run.cpu_seconds,
+                                  "cpu_without_training": run.cpu_without_training}
+        arguments.json.write_text(json.dumps(measures, indent=2))
+    if not arguments.no_readme:
+        write_into_readme(table)
+        print(f"table written into {README}")
+
+
+if __name__ == "__main__":
+    main()

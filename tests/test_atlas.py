@@ -1,0 +1,204 @@
+"""The atlas: top-k lists and class profiles (unit tests), and the tiny run's site: its top-k
+lists against an independent recomputation from cnn.keras, the class OIPs, every link and
+picture present, and the pages in headless Chromium."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import numpy as np
+import pytest
+
+from cnnlens.atlas.ranking import class_profile, most_active, top_indices
+
+ATLAS = "results/atlas"
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+)
+
+
+# ---- rankings (NumPy) ----
+
+
+def test_top_indices_rank_highest_first_and_ties_by_lower_index() -> None:
+    values = np.array([[1.0, 0.0], [3.0, 0.0], [3.0, 2.0], [2.0, 0.0]])
+    np.testing.assert_array_equal(top_indices(values, 3), [[1, 2, 3], [2, 0, 1]])
+    assert top_indices(values, 10).shape == (2, 4)
+    np.testing.assert_array_equal(most_active(np.array([0.5, 2.0, 2.0, -1.0]), 2), [1, 2])
+
+
+def test_class_profile_gives_means_and_firing_shares_per_class() -> None:
+    values = np.array([[1.0, 0.0], [3.0, -1.0], [0.0, 2.0], [0.0, 4.0]])
+    labels = np.array([0, 0, 1, 1])
+    profile = class_profile(values, labels, classes=3)
+    np.testing.assert_allclose(profile.mean, [[2.0, 0.0, 0.0], [-0.5, 3.0, 0.0]])
+    np.testing.assert_allclose(profile.firing, [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+
+
+def test_reduce_units_finds_each_units_best_position() -> None:
+    from cnnlens.atlas.readout import reduce_units
+
+    values = np.zeros((2, 3, 4, 2), np.float32)
+    values[0, 2, 1, 0] = 5.0
+    values[1, 0, 3, 1] = 2.0
+    mean, best, position = reduce_units(values)
+    np.testing.assert_allclose(mean[0, 0], 5.0 / 12)
+    np.testing.assert_allclose(best, [[5.0, 0.0], [0.0, 2.0]])
+    assert tuple(position[0, 0]) == (2, 1) and tuple(position[1, 1]) == (0, 3)
+
+
+# ---- the tiny run's atlas ----
+
+
+def recomputed_activations(run) -> dict[str, np.ndarray]:
+    """Independently of the library: every conv map's mean activation, every dense node's
+    value, and the last layer's logits, on every test image, from cnn.keras."""
+    import keras
+
+    model = keras.models.load_model(run.path("results/model/cnn.keras"))
+    images = np.load(run.path("results/data/test_imgs.npy"))
+    values = {}
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            output = keras.Model(model.inputs, layer.output).predict(images, verbose=0)
+            values[layer.name] = output.mean(axis=(1, 2))
+        elif isinstance(layer, keras.layers.Dense):
+            if layer is model.layers[-1]:
+                hidden = keras.Model(model.inputs, layer.input).predict(images, verbose=0)
+                kernel, bias = layer.get_weights()
+                values[layer.name] = hidden @ kernel + bias
+            else:
+                values[layer.name] = keras.Model(model.inputs, layer.output).predict(
+                    images, verbose=0
+                )
+    return values
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+@pytest.mark.pipeline
+def test_top_k_lists_equal_an_independent_recomputation(tiny_run) -> None:
+    k = 9
+    for layer, values in recomputed_activations(tiny_run).items():
+        rows = read_rows(tiny_run.path(f"{ATLAS}/{layer}/top_images.csv"))
+        assert list(rows[0])[:4] == ["unit", "rank", "test_index", "activation"]
+        assert len(rows) == values.shape[1] * k, layer
+        for unit in range(values.shape[1]):
+            mine = [row for row in rows if int(row["unit"]) == unit]
+            assert [int(row["rank"]) for row in mine] == list(range(1, k + 1))
+            listed = np.array([float(row["activation"]) for row in mine])
+            indices = [int(row["test_index"]) for row in mine]
+            expected = np.sort(values[:, unit])[::-1][:k]
+            # the listed images have the listed activations, and they are the k highest
+            np.testing.assert_allclose(values[indices, unit], listed, rtol=1e-4, atol=1e-5)
+            np.testing.assert_allclose(listed, expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.pipeline
+def test_the_model_classifies_most_class_oips_as_their_class(tiny_run) -> None:
+    """The tiny run climbs only 12 steps on a one-epoch model; the default run's figure (every
+    class OIP classified as its class) is in the README."""
+    import keras
+
+    model = keras.models.load_model(tiny_run.path("results/model/cnn.keras"))
+    oips = np.stack([
+        np.load(tiny_run.path(f"results/oips/dense_1/map_{digit:03d}.npy")) for digit in range(10)
+    ])[..., None]
+    predicted = model.predict(oips, verbose=0).argmax(axis=1)
+    assert (predicted == np.arange(10)).sum() >= 7, predicted
+
+
+class Links(HTMLParser):
+    """Every href and src of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.targets: list[str] = []
+
+    def handle_starttag(self, tag, attributes) -> None:
+        for name, value in attributes:
+            if name in ("href", "src") and value:
+                self.targets.append(value)
+
+
+def crawl(root: Path) -> tuple[set[Path], list[str]]:
+    """Follow every link and picture from index.html: pages reached, targets missing."""
+    start = root / "index.html"
+    seen, queue, missing = {start}, [start], []
+    while queue:
+        page = queue.pop()
+        parser = Links()
+        parser.feed(page.read_text())
+        for target in parser.targets:
+            address = urlparse(target)
+            if address.scheme or address.netloc:
+                missing.append(f"{page}: external {target}")
+                continue
+            path = (page.parent / unquote(address.path)).resolve() if address.path else page
+            if not path.is_file() or root.resolve() not in path.parents:
+                missing.append(f"{page.relative_to(root)}: {target}")
+            elif path.suffix == ".html" and path not in seen:
+                seen.add(path)
+                queue.append(path)
+    return seen, missing
+
+
+@pytest.mark.pipeline
+def test_every_link_and_picture_of_the_atlas_resolves(tiny_run) -> None:
+    root = tiny_run.path(ATLAS)
+    pages, missing = crawl(root)
+    assert not missing, missing[:10]
+    units = sum(
+        len(read_rows(root / layer / "top_images.csv")) // 9
+        for layer in ("Conv2D_1", "Conv2D_2", "Conv2D_3", "dense", "dense_1")
+    )
+    unit_pages = [page for page in pages if page.name.startswith("unit_")]
+    image_pages = [page for page in pages if page.parent.name == "images"]
+    selected = read_rows(tiny_run.path("results/activations/examples.csv"))
+    assert len(unit_pages) == units == 32 + 64 + 128 + 100 + 10
+    assert len(image_pages) == len(selected)
+    assert "<script" not in (root / "index.html").read_text()
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.pipeline
+@pytest.mark.skipif(
+    chromium() is None and not os.environ.get("CNNLENS_BROWSER"),
+    reason="headless Chromium is not installed (apt-get install chromium; CI sets CNNLENS_BROWSER)",
+)
+@pytest.mark.parametrize("page", ["index.html", "Conv2D_1/unit_005.html", "images"])
+def test_atlas_pages_open_in_chromium(tiny_run, tmp_path, page) -> None:
+    from matplotlib.image import imread
+
+    assert chromium(), "CNNLENS_BROWSER is set but chromium is not installed"
+    root = tiny_run.path(ATLAS)
+    path = root / page
+    if page == "images":
+        path = sorted((root / "images").glob("test_*.html"))[0]
+    screenshot = tmp_path / "page.png"
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run(
+            [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1200,900",
+             f"--screenshot={screenshot}", path.as_uri()],
+            check=True, capture_output=True, timeout=120,
+        )
+    pixels = imread(screenshot)[..., :3]
+    assert pixels.shape[:2] == (900, 1200)
+    # pictures drawn (many colours), not a blank or unstyled page
+    colours = np.unique((pixels * 255).astype(np.uint8).reshape(-1, 3), axis=0)
+    assert len(colours) > 100
+    assert pixels[:30].mean() < 0.5, "the dark navigation bar (the style sheet) is missing"

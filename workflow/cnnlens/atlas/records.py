@@ -1,0 +1,127 @@
+"""What the atlas knows of each layer's units, saved between its two jobs, and the
+machine-readable top-k lists (``top_images.csv``, ``top_positions.csv``). No TensorFlow."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from cnnlens.atlas.ranking import class_profile, most_active, top_indices
+from cnnlens.files import load_arrays, save_arrays, write_csv
+
+TOP_IMAGES_COLUMNS = ("unit", "rank", "test_index", "activation", "label", "predicted")
+TOP_POSITIONS_COLUMNS = (*TOP_IMAGES_COLUMNS[:4], "row", "column", "label", "predicted")
+
+
+@dataclass
+class UnitTable:
+    """One layer's units (U), their top k test images both ways, their class profiles, and
+    the S selected test images' activations."""
+
+    layer: str
+    top_index: np.ndarray  # (U, k) test images by the unit's activation, highest first
+    top_value: np.ndarray  # (U, k) those activations
+    best_index: np.ndarray  # (U, k) test images by the unit's best position
+    best_value: np.ndarray  # (U, k) the value there
+    best_position: np.ndarray  # (U, k, 2) (row, column) of the best position
+    profile_mean: np.ndarray  # (U, classes) mean activation per class
+    profile_firing: np.ndarray  # (U, classes) share of the class's images with activation > 0
+    selected_index: np.ndarray  # (S,) the selected test images
+    selected_activation: np.ndarray  # (S, U) their per-unit activations
+    selected_maps: np.ndarray  # (S, *layer shape) their full activations
+
+    @property
+    def units(self) -> int:
+        return int(self.top_index.shape[0])
+
+    def save(self, path: str | os.PathLike) -> None:
+        arrays = {item.name: getattr(self, item.name) for item in fields(self)}
+        arrays["layer"] = np.array(self.layer)
+        save_arrays(path, arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> UnitTable:
+        arrays = load_arrays(path)
+        values = {item.name: arrays[item.name] for item in fields(cls)}
+        values["layer"] = str(values["layer"])
+        return cls(**values)
+
+
+def unit_table(
+    readout, selected_index: np.ndarray, labels: np.ndarray, classes: int, k: int
+) -> UnitTable:
+    """The :class:`UnitTable` of a :class:`cnnlens.atlas.readout.LayerReadout` whose
+    selected images are ``selected_index``; ``labels`` of all its test images."""
+    top = top_indices(readout.activation, k)
+    best = top_indices(readout.best, k)
+    units = np.arange(readout.activation.shape[1])[:, None]
+    profile = class_profile(readout.activation, labels, classes)
+    selected = readout.selected
+    per_unit = selected if selected.ndim == 2 else selected.mean(axis=(1, 2))
+    return UnitTable(
+        layer=readout.name,
+        top_index=top,
+        top_value=readout.activation[top, units],
+        best_index=best,
+        best_value=readout.best[best, units],
+        best_position=readout.best_position[best, units],
+        profile_mean=profile.mean,
+        profile_firing=profile.firing,
+        selected_index=np.asarray(selected_index, np.int64),
+        selected_activation=per_unit.astype(np.float32),
+        selected_maps=selected.astype(np.float32),
+    )
+
+
+def most_active_units(table: UnitTable, image: int, k: int) -> np.ndarray:
+    """The ``k`` units most active on selected image number ``image`` (its row)."""
+    return most_active(table.selected_activation[image], k)
+
+
+def top_rows(table: UnitTable, labels: np.ndarray, predicted: np.ndarray) -> list[dict[str, Any]]:
+    """``top_images.csv``: one row per unit and rank, by the unit's activation."""
+    return [
+        {
+            "unit": unit,
+            "rank": rank + 1,
+            "test_index": int(index),
+            "activation": f"{float(table.top_value[unit, rank]):.6g}",
+            "label": int(labels[index]),
+            "predicted": int(predicted[index]),
+        }
+        for unit in range(table.units)
+        for rank, index in enumerate(table.top_index[unit])
+    ]
+
+
+def position_rows(
+    table: UnitTable, labels: np.ndarray, predicted: np.ndarray
+) -> list[dict[str, Any]]:
+    """``top_positions.csv``: one row per unit and rank, by the unit's best position."""
+    return [
+        {
+            "unit": unit,
+            "rank": rank + 1,
+            "test_index": int(index),
+            "activation": f"{float(table.best_value[unit, rank]):.6g}",
+            "row": int(table.best_position[unit, rank, 0]),
+            "column": int(table.best_position[unit, rank, 1]),
+            "label": int(labels[index]),
+            "predicted": int(predicted[index]),
+        }
+        for unit in range(table.units)
+        for rank, index in enumerate(table.best_index[unit])
+    ]
+
+
+def write_tables(
+    table: UnitTable, directory: str | os.PathLike, labels: np.ndarray, predicted: np.ndarray
+) -> None:
+    """``{directory}/top_images.csv`` and ``top_positions.csv`` of one layer."""
+    write_csv(os.path.join(directory, "top_images.csv"), top_rows(table, labels, predicted),
+              TOP_IMAGES_COLUMNS)
+    write_csv(os.path.join(directory, "top_positions.csv"),
+              position_rows(table, labels, predicted), TOP_POSITIONS_COLUMNS)
