@@ -90,7 +90,7 @@ def test_saved_model_reloads_with_the_same_description(tmp_path) -> None:
 
 
 def test_missing_or_damaged_model_file(tmp_path) -> None:
-    with pytest.raises(CnnLensError, match="run the train rule"):
+    with pytest.raises(CnnLensError, match="none.keras; make it with 'snakemake --forcerun"):
         cnn.load_cnn(tmp_path / "none.keras")
     damaged = tmp_path / "damaged.keras"
     damaged.write_bytes(b"not a zip file")

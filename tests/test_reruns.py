@@ -20,7 +20,10 @@ ACTIVATION_RULES = {
     "select_examples", "activation_figures", "activation_index", "activation_statistics",
     "compare_classes",
 }
-OIP_RULES = {"oip_search", "oip_nodes", "oip_gather_Conv2D_1", "oip_figures_Conv2D_1"}
+OIP_RULES = {
+    "oip_search", "oip_nodes", "oip_gather_Conv2D_1", "oip_figures_Conv2D_1",
+    "oip_gather_dense_1", "oip_figures_dense_1",
+}
 DREAM_RULES = {"dream_photo", "dream_maps", "dream_layers", "dream_fine"}
 
 
@@ -59,7 +62,8 @@ def test_nothing_to_do_when_nothing_changed(tiny_run) -> None:
 def test_an_oip_parameter_reruns_only_oips_and_their_consumers(tiny_run) -> None:
     jobs = planned_jobs(tiny_run, "--config", "oip={steps: 13}")
     assert OIP_RULES <= set(jobs)
-    assert set(jobs) <= OIP_RULES | {"dream_maps"}  # the single-map dreams show the OIPs
+    # the single-map dreams and the atlas show the OIPs
+    assert set(jobs) <= OIP_RULES | {"dream_maps", "atlas_site"}
     plan = tiny_run.snakemake("--dry-run", "--config", "oip={steps: 13}").stdout
     reasons = plan.split("params have changed since last execution:", 1)[1].split("\n")[1]
     assert {name.strip() for name in reasons.split(",")} == {"oip_search", "oip_nodes"}
@@ -110,7 +114,7 @@ def test_editing_a_figure_module_redraws_without_retraining(tiny_run) -> None:
         assert planned_jobs(tiny_run) == {"training_figures": 1}
     with edited(tiny_run.path("workflow/cnnlens/plotting/oip.py")):
         jobs = planned_jobs(tiny_run)
-    assert set(jobs) == {"oip_figures_Conv2D_1", "oip_nodes"}, jobs
+    assert set(jobs) == {"oip_figures_Conv2D_1", "oip_figures_dense_1", "oip_nodes"}, jobs
 
 
 def test_changing_one_photo_reruns_only_that_photos_dreams(tiny_run) -> None:
