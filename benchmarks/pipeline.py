@@ -267,7 +267,7 @@ def summary_rows(run: PipelineRun) -> list[tuple[str, str, str, str]]:
          + ("" if run.noop_had_nothing_to_do else " (it found work!)")),
     ]
     if run.report_seconds is not None:
-        rows.append(("`snakemake --report`", f"{run.report_seconds:.0f} s, "
+        rows.append(("`snakemake --report results/report.zip`", f"{run.report_seconds:.0f} s, "
                      f"{run.report_megabytes:.1f} MB", "", ""))
     return rows
 

@@ -60,7 +60,9 @@ def test_training_reports(tiny_run) -> None:
     )
     with open(tiny_run.path("results/model/confusion.csv")) as stream:
         confusion = list(csv.DictReader(stream))
-    total = sum(int(value) for row in confusion for key, value in row.items() if key != "true_class")
+    total = sum(
+        int(value) for row in confusion for key, value in row.items() if key != "true_class"
+    )
     assert total == TEST_SUBSET
     for figure in ("training.png", "confusion.png"):
         assert tiny_run.path(f"results/model/{figure}").stat().st_size > 10_000

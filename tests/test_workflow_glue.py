@@ -14,7 +14,8 @@ HEAVY = ("tensorflow", "keras", "matplotlib")
 
 def imported_modules(statement: str) -> set[str]:
     """Top-level names of the modules a fresh interpreter has loaded after ``statement``."""
-    code = f"{statement}\nimport sys\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    listing = "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    code = f"{statement}\nimport sys\n{listing}"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True,
         env={"PYTHONPATH": str(ROOT / "workflow"), "PATH": "/usr/bin:/bin"},
@@ -25,7 +26,8 @@ def imported_modules(statement: str) -> set[str]:
 def test_the_modules_the_rule_files_import_load_no_heavy_library() -> None:
     rule_imports = set()
     for rule_file in [ROOT / "Snakefile", *sorted((ROOT / "workflow" / "rules").glob("*.smk"))]:
-        for module, names in re.findall(r"^from (cnnlens[\w.]*) import (.+)$", rule_file.read_text(), re.M):
+        text = rule_file.read_text()
+        for module, names in re.findall(r"^from (cnnlens[\w.]*) import (.+)$", text, re.M):
             rule_imports.add(module)
             if module == "cnnlens":
                 rule_imports |= {f"cnnlens.{name.strip()}" for name in names.split(",")}

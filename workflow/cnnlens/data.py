@@ -24,7 +24,7 @@ import numpy as np
 
 from cnnlens.errors import CnnLensError
 from cnnlens.files import save_array
-from cnnlens.mnist import ARRAY_SHA256, IMAGE_SHAPE, Mnist
+from cnnlens.mnist import ARRAY_SHA256, Mnist
 
 NUM_CLASSES = 10
 STD_FLOOR = 1e-6
@@ -82,7 +82,9 @@ def first_n(array: np.ndarray, limit: int | None) -> np.ndarray:
     return array[:limit]
 
 
-def make_splits(mnist: Mnist, train_limit: int | None = None, test_limit: int | None = None) -> Splits:
+def make_splits(
+    mnist: Mnist, train_limit: int | None = None, test_limit: int | None = None
+) -> Splits:
     """Standardise images and encode labels, keeping MNIST's order (optionally the first N)."""
     train_images = first_n(mnist.train_images, train_limit)
     test_images = first_n(mnist.test_images, test_limit)

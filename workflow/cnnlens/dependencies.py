@@ -9,6 +9,7 @@ modules it imports, directly or through other ``cnnlens`` modules, and the packa
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 PACKAGE = "cnnlens"
@@ -16,9 +17,20 @@ PACKAGE_ROOT = Path(__file__).resolve().parent
 
 
 def imported_library_modules(source: Path) -> set[str]:
-    """Dotted names of the ``cnnlens`` modules that ``source`` imports (any nesting level)."""
+    """Dotted names of the ``cnnlens`` modules that ``source`` imports (any nesting level).
+
+    Each file is parsed once per version (path, modification time, size): the rule files ask
+    for many scripts that share most modules, and a no-op rerun should not parse them again.
+    """
+    status = Path(source).stat()
+    return set(_parsed_imports(str(source), status.st_mtime_ns, status.st_size))
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed_imports(source: str, modified_ns: int, size: int) -> frozenset[str]:
+    """:func:`imported_library_modules` of one version of a file (the cache's key)."""
     modules: set[str] = set()
-    for node in ast.walk(ast.parse(source.read_text(), filename=str(source))):
+    for node in ast.walk(ast.parse(Path(source).read_text(), filename=source)):
         if isinstance(node, ast.Import):
             modules.update(alias.name for alias in node.names if _is_library(alias.name))
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and _is_library(node.module):
@@ -29,7 +41,7 @@ def imported_library_modules(source: Path) -> set[str]:
                 for alias in node.names
                 if module_path(f"{node.module}.{alias.name}") is not None
             )
-    return modules
+    return frozenset(modules)
 
 
 def _is_library(name: str | None) -> bool:

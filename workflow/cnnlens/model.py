@@ -17,7 +17,10 @@ from cnnlens import integrity
 from cnnlens.errors import CnnLensError
 from cnnlens.network import Network, Window, layer_from_window
 
-POOLING_LAYERS = {"max_pool": keras.layers.MaxPooling2D, "average_pool": keras.layers.AveragePooling2D}
+POOLING_LAYERS = {
+    "max_pool": keras.layers.MaxPooling2D,
+    "average_pool": keras.layers.AveragePooling2D,
+}
 
 
 def build_cnn(

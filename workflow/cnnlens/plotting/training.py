@@ -41,7 +41,9 @@ def plot_confusion(confusion: np.ndarray, accuracy: float, path: str | os.PathLi
         for predicted in range(classes):
             count = confusion[true, predicted]
             colour = "grey" if true == predicted else "black"
-            axis.text(predicted, true, str(count), ha="center", va="center", fontsize=7, color=colour)
+            axis.text(
+                predicted, true, str(count), ha="center", va="center", fontsize=7, color=colour
+            )
     axis.set(
         xticks=range(classes),
         yticks=range(classes),
