@@ -106,7 +106,8 @@ def gpu_details(tf) -> tuple[str, tuple[int, int]] | None:
     if not gpus:
         return None
     details = tf.config.experimental.get_device_details(gpus[0])
-    return details.get("device_name", "unknown GPU"), tuple(details.get("compute_capability", (0, 0)))
+    capability = tuple(details.get("compute_capability", (0, 0)))
+    return details.get("device_name", "unknown GPU"), capability
 
 
 def default_training(epochs: int):
