@@ -26,7 +26,6 @@ import json
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow
