@@ -1,11 +1,11 @@
-"""cnnlens: look inside a small convolutional network trained on MNIST.
+"""cnnlens: look inside a convolutional network.
 
-The package is the shared library of the Snakemake workflow in this repository. Each module has
-one job: ``mnist`` obtains and verifies the data, ``data`` standardises and stores the splits,
-``model`` builds the CNN, ``training`` fits it, ``activations`` reads out feature maps, ``oip``
-constructs optimal input patterns, ``dream`` renders DeepDream images, and ``plotting`` draws
-the figures. Importing the package itself is cheap: TensorFlow is loaded only by the modules
-that need it.
+The package is the library of the Snakemake workflow in this repository, one job per module
+(the README's "Layout and development" lists them): the data, the model and its description
+as data (``network``), the ascent engine in parts (``optvis``), the original input patterns
+(``oip``), dreams (``dream``), activations, the atlas, and figures that only draw
+(``plotting``). Importing the package itself is cheap: only the modules that compute with
+TensorFlow import it.
 """
 
 __version__ = "0.1.0"
