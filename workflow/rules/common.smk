@@ -55,8 +55,3 @@ def report_each(paths, labels, **report_arguments):
     """report() for each of several files, each with its own labels (one dict per file)."""
     pairs = zip(paths, labels, strict=True)
     return [report(path, labels=label, **report_arguments) for path, label in pairs]
-
-
-def map_labels(maps, figure):
-    """Report labels of per-map figures: the map's number and the kind of figure."""
-    return [{"map": f"{int(k):03d}", "figure": figure} for k in maps]
