@@ -18,6 +18,7 @@ from typing import Any
 from cnnlens import colormaps, mnist
 from cnnlens.dream.names import fine_render_names
 from cnnlens.errors import CnnLensError
+from cnnlens.files import read_csv
 from cnnlens.network import Network, from_architecture
 from cnnlens.oip.steps import check_search
 from cnnlens.settings import Settings
@@ -53,12 +54,27 @@ def map_chunks(maps: int, per_job: int | None) -> list[tuple[int, int]]:
     return [(first, min(first + size, maps) - 1) for first in range(0, maps, size)]
 
 
-def chunk_files(layer: str, maps: int, per_job: int | None) -> list[str]:
+def chunk_files(described: Network, layer: str, per_job: int | None) -> list[str]:
     """The search results of a layer's chunks: ``results/oips/{layer}/chunks/maps_F-L.npz``."""
     return [
         f"results/oips/{layer}/chunks/maps_{first:03d}-{last:03d}.npz"
-        for first, last in map_chunks(maps, per_job)
+        for first, last in map_chunks(described.maps(layer), per_job)
     ]
+
+
+def example_figures(examples_csv: str, directory: str, layers: Sequence[str]) -> list[str]:
+    """Every selected test image's figures: ``directory`` (with ``{index}``) holding one PNG
+    per layer and the overview, for each image listed in ``examples_csv``."""
+    return [
+        f"{directory.format(index=row['index'])}/{page}.png"
+        for row in read_csv(examples_csv)
+        for page in [*layers, "overview"]
+    ]
+
+
+def oip_files(described: Network, layer: str, suffix: str) -> list[str]:
+    """``results/oips/{layer}/map_NNN{suffix}`` for every map (or unit) of the layer."""
+    return map_files(f"results/oips/{layer}", range(described.maps(layer)), suffix)
 
 
 # ---- photos ----

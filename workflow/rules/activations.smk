@@ -7,8 +7,6 @@
 # checkpoint, and activation_index asks it for the list. select_examples also reads out
 # every selected image's activations once, so the figure jobs need no TensorFlow.
 
-from cnnlens.files import read_csv
-
 ACTIVATIONS = config["activations"]
 ACTIVATION_LAYERS = ACTIVATIONS["layers"]
 ACTIVATION_PAIRS = [f"{first}_vs_{second}" for first, second in ACTIVATIONS["pairs"]]
@@ -78,22 +76,15 @@ rule activation_figures:
         "../../scripts/activation_figures.py"
 
 
-def selected_figures(wildcards):
-    """Every selected image's figures, known once select_examples has run."""
-    examples = read_csv(checkpoints.select_examples.get().output.examples)
-    return expand(
-        f"{GRID_DIRECTORY}/{{page}}.png",
-        index=[row["index"] for row in examples],
-        page=[*ACTIVATION_LAYERS, "overview"],
-    )
-
-
 rule activation_index:
     """A Markdown page linking every selected image's overview and grids; building it builds
     them all."""
     input:
         examples=rules.select_examples.output.examples,
-        figures=selected_figures,
+        # every selected image's figures, known once select_examples has run
+        figures=lambda wildcards: plan.example_figures(
+            checkpoints.select_examples.get().output.examples, GRID_DIRECTORY, ACTIVATION_LAYERS
+        ),
         library=library_of("activation_index"),
     output:
         index="results/activations/index.md",

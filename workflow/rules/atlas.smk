@@ -52,7 +52,11 @@ rule atlas_site:
         test_imgs=rules.prepare_data.output.test_imgs,
         network=rules.train.output.network,
         examples=rules.select_examples.output.examples,
-        oip_chunks=[chunk for layer in OIP_LAYERS for chunk in oip_chunks(layer)],
+        oip_chunks=[
+            chunk
+            for layer in OIP_LAYERS
+            for chunk in plan.chunk_files(NETWORK, layer, OIP["maps_per_job"])
+        ],
         node_oips=rules.oip_nodes.output.arrays,
         comparisons=expand(
             f"{PAIR_DIRECTORY}/{{layer}}.csv",

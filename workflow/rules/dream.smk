@@ -15,7 +15,7 @@ DREAM_OIP_INPUTS = {
     "oip_summary": f"results/oips/{DREAM_LAYER}/summary.csv"
     if DREAM["single_map"]["top_oip_maps"]
     else [],
-    "oips": oip_files(DREAM_LAYER, ".npy") if DREAM_WITH_OIPS else [],
+    "oips": plan.oip_files(NETWORK, DREAM_LAYER, ".npy") if DREAM_WITH_OIPS else [],
 }
 DREAM_INPUTS = {"photo": "results/dreams/{photo}/photo.npy", "model": rules.train.output.model}
 

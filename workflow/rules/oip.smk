@@ -19,15 +19,6 @@ NODE_DIRECTORY = f"results/oips/{OIP['node_oips']['layer']}/nodes"
 OIP_LAYERS = [*OIP["layers"], *plan.oip_dense_layers(SETTINGS, NETWORK)]
 
 
-def oip_files(layer, suffix):
-    """results/oips/{layer}/map_NNN{suffix} for every map of the layer."""
-    return plan.map_files(f"results/oips/{layer}", range(NETWORK.maps(layer)), suffix)
-
-
-def oip_chunks(layer):
-    return plan.chunk_files(layer, NETWORK.maps(layer), OIP["maps_per_job"])
-
-
 rule oip_search:
     """OIPs of one chunk of a layer's maps: start noise, precursor screen, batched ascent with
     revival, and the maps' activations on the test images for comparison."""
@@ -62,10 +53,10 @@ for oip_layer in OIP_LAYERS:
             f"oip_gather_{oip_layer}"
         localrule: True  # light; made in a loop, so not in the Snakefile's localrules list
         input:
-            chunks=oip_chunks(oip_layer),
+            chunks=plan.chunk_files(NETWORK, oip_layer, OIP["maps_per_job"]),
             library=library_of("oip_gather"),
         output:
-            maps=oip_files(oip_layer, ".npy"),
+            maps=plan.oip_files(NETWORK, oip_layer, ".npy"),
             summary=report(
                 f"results/oips/{oip_layer}/summary.csv",
                 caption="../report/oip_summary.rst",
@@ -87,12 +78,12 @@ for oip_layer in OIP_LAYERS:
             f"oip_figures_{oip_layer}"
         localrule: True  # light; made in a loop, so not in the Snakefile's localrules list
         input:
-            chunks=oip_chunks(oip_layer),
+            chunks=plan.chunk_files(NETWORK, oip_layer, OIP["maps_per_job"]),
             library=library_of("oip_figures"),
         output:
             # per-map figures are not report entries: the atlas shows every map
-            maps=oip_files(oip_layer, ".png"),
-            evolutions=oip_files(oip_layer, "_evolution.png"),
+            maps=plan.oip_files(NETWORK, oip_layer, ".png"),
+            evolutions=plan.oip_files(NETWORK, oip_layer, "_evolution.png"),
             sheet=report(
                 f"results/oips/{oip_layer}/sheet.png",
                 caption="../report/oip_sheet.rst",
@@ -113,9 +104,9 @@ for oip_layer in OIP_LAYERS:
 
     TARGETS.extend(
         [
-            *oip_files(oip_layer, ".npy"),
-            *oip_files(oip_layer, ".png"),
-            *oip_files(oip_layer, "_evolution.png"),
+            *plan.oip_files(NETWORK, oip_layer, ".npy"),
+            *plan.oip_files(NETWORK, oip_layer, ".png"),
+            *plan.oip_files(NETWORK, oip_layer, "_evolution.png"),
             f"results/oips/{oip_layer}/summary.csv",
             f"results/oips/{oip_layer}/sheet.png",
         ]
