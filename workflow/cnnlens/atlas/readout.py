@@ -15,7 +15,11 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from cnnlens.activations.readout import readout_batches
+
 BATCH_SIZE = 500
+#: The readout's last output, the class probabilities, by the name it is read under.
+PROBABILITIES = "probabilities"
 
 
 @dataclass
@@ -59,12 +63,12 @@ def read_layers(
     ascending = np.sort(selected)
     parts: list[list[tuple[np.ndarray, ...]]] = [[] for _ in layers]
     probabilities = []
-    for start in range(0, len(images), batch_size):
-        outputs = readout(images[start : start + batch_size], training=False)
-        probabilities.append(np.asarray(outputs[-1]))
-        chosen = ascending[(ascending >= start) & (ascending < start + batch_size)] - start
-        for slot, (name, output) in enumerate(zip(layers, outputs[:-1])):
-            values = np.asarray(output, np.float32)
+    names = [*layers, PROBABILITIES]
+    for batch, outputs in readout_batches(readout, images, names, batch_size):
+        probabilities.append(outputs[PROBABILITIES])
+        chosen = ascending[(ascending >= batch.start) & (ascending < batch.stop)] - batch.start
+        for slot, name in enumerate(layers):
+            values = np.asarray(outputs[name], np.float32)
             if _is_softmax(model.get_layer(name)):
                 values = logits(model.get_layer(name), values).astype(np.float32)
             parts[slot].append((*reduce_units(values), values[chosen]))
