@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from helpers import SCHEMA
 
-from cnnlens import mnist, settings
+from cnnlens import mnist, plan, settings
 from cnnlens.activations import comparison as compare
 from cnnlens.activations import examples as selection
 from cnnlens.activations import grids, readout
@@ -41,7 +41,7 @@ def defaults() -> settings.Settings:
     """The settings of an empty config: every default of the schema."""
     config: dict = {}
     validate_config(config, SCHEMA)
-    return settings.from_config(config)
+    return plan.start(config).settings
 
 
 @cache

@@ -43,11 +43,34 @@ def validated(override: dict | None = None) -> dict:
 
 
 def test_the_tree_is_built_from_the_validated_config() -> None:
-    tree = settings.from_config(validated({"oip": {"steps": 7}}))
+    tree = plan.start(validated({"oip": {"steps": 7}})).settings
     assert tree.oip.steps == 7
     assert tree.oip.revival.scales == (2, 3, 5, 7)
     assert tree.activations.pairs == ((4, 9),)
-    assert tree.dream.layers.weights == {"Conv2D_2": 1.0, "Conv2D_3": 1.0}
+
+
+def test_keys_left_to_the_model_follow_the_model() -> None:
+    tree = plan.start(validated()).settings
+    assert tree.activations.layers == (
+        "Conv2D_1", "Max_Pool_1", "Conv2D_2", "Max_Pool_2", "Conv2D_3", "dense", "dense_1"
+    )
+    assert tree.activations.examples.classes == tuple(range(10))
+    assert tree.oip.layers == ("Conv2D_1", "Conv2D_2", "Conv2D_3")
+    assert tree.oip.node_oips.layer == tree.dream.single_map.layer == "Conv2D_3"
+    assert tree.oip.node_oips.maps == (0, 42, 85, 127)
+    assert tree.dream.fine.maps == (0, 127)
+    assert tree.dream.layers.weights == tree.dream.fine.weights == {"Conv2D_3": 1.0}
+
+
+def test_classes_are_given_by_name_or_number() -> None:
+    fashion = {"data": {"dataset": "fashion_mnist"}}
+    override = {**fashion, "activations": {"pairs": [["Shirt", 0]], "examples": {"classes": ["Bag"]}}}
+    start = plan.start(validated(override))
+    assert start.settings.activations.pairs == ((6, 0),)
+    assert start.settings.activations.examples.classes == (8,)
+    assert start.class_names[9] == "Ankle boot"
+    with pytest.raises(CnnLensError, match="no class called 'Sandals'; the classes are T-shirt"):
+        plan.start(validated({**fashion, "activations": {"pairs": [["Sandals", 0]]}}))
 
 
 def test_a_rule_params_part_rebuilds_its_settings() -> None:
@@ -67,7 +90,7 @@ def test_a_rule_params_part_rebuilds_its_settings() -> None:
         ({"dream": {"single_map": {"maps": [200]}}}, "dream.single_map.maps lists maps [200]"),
         ({"dream": {"fine": {"maps": [130]}}}, "dream.fine.maps lists maps [130]"),
         ({"activations": {"layers": ["Conv2D_9"]}}, "lacks; its layers are Conv2D_1"),
-        ({"activations": {"pairs": [[4, 12]]}}, "activations.pairs [4, 12]"),
+        ({"activations": {"pairs": [[4, 12]]}}, "activations.pairs: class 12 is not a class"),
         ({"oip": {"revival": {"factors": [1.0]}}}, "oip.revival: noise scales"),
         ({"oip": {"snapshot_steps": [0, 500]}}, "oip.snapshot_steps [500] lie outside"),
         ({"training": {"validation_size": 60000}}, "training.validation_size"),
@@ -78,13 +101,10 @@ def test_a_rule_params_part_rebuilds_its_settings() -> None:
     ],
 )
 def test_checks_the_config_alone_can_answer(override, message) -> None:
-    tree = settings.from_config(validated(override))
     with pytest.raises(CnnLensError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        plan.check(tree, plan.network(tree))
+        plan.start(validated(override))
 
 
 def test_the_default_config_passes_every_check() -> None:
-    tree = settings.from_config(validated())
-    network = plan.network(tree)
-    plan.check(tree, network)
+    network = plan.start(validated()).network
     assert network == from_architecture(default_architecture(), (28, 28, 1))

@@ -9,13 +9,15 @@ the fix.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cnnlens import colormaps, mnist
+from cnnlens import colormaps, datasets, keras_file, resolution, settings
+from cnnlens.datasets import DatasetFacts
 from cnnlens.dream.names import fine_render_names
 from cnnlens.errors import CnnLensError
 from cnnlens.files import read_csv
@@ -24,23 +26,82 @@ from cnnlens.oip.steps import check_search
 from cnnlens.settings import Settings
 
 DEFAULT_PHOTO = "grace_hopper.jpg"
+OUTPUT_ACTIVATIONS = ("softmax", "linear")
+
+
+@dataclasses.dataclass(frozen=True)
+class Start:
+    """What the rule files know before any job: the resolved settings, the network, the data
+    set's facts and the class names."""
+
+    settings: Settings
+    network: Network
+    facts: DatasetFacts
+    class_names: tuple[str, ...]
+
+
+def start(config: dict[str, Any]) -> Start:
+    """From a validated config: the network (from model.file or model.architecture), the
+    model-dependent keys resolved in ``config`` itself, and every check made."""
+    data = settings.build(settings.Data, config["data"])
+    model = settings.build(settings.Model, config["model"])
+    facts = datasets.facts(data)
+    described = network(model, facts)
+    names = class_names(facts, described)
+    resolution.resolve(config, described, names)
+    tree = settings.from_config(config)
+    check(tree, described, facts)
+    return Start(tree, described, facts, names)
 
 
 # ---- the network and its files ----
 
 
-def network(settings: Settings) -> Network:
-    """The network the config's architecture builds for the data set's images."""
-    described = from_architecture(settings.model.architecture, mnist.IMAGE_SHAPE)
+def network(model: settings.Model, facts: DatasetFacts) -> Network:
+    """The network of ``model.file`` (read from the file) or the one ``model.architecture``
+    builds for the data set's images; it must fit the data and end in one unit per class."""
+    if model.file:
+        described = keras_file.read_network(model.file)
+        setting = f"model.file {model.file}"
+    else:
+        described = from_architecture(model.architecture, facts.image_shape)
+        setting = "model.architecture"
+    resolution.deepest_conv_layer(described)
     output = described.layers[-1]
-    if output.kind != "dense" or output.activation != "softmax":
+    if output.kind != "dense" or output.activation not in OUTPUT_ACTIVATIONS:
         raise CnnLensError(
-            f"model.architecture ends with {output.name} ({output.kind}, activation "
-            f"{output.activation}); end it with a dense softmax layer of one unit per class"
+            f"{setting} ends with {output.name} ({output.kind}, activation "
+            f"{output.activation}); end it with a dense layer of one unit per class (softmax "
+            "or linear)"
         )
-    if not described.conv_layers:
-        raise CnnLensError("model.architecture has no conv layer; add at least one")
+    if tuple(described.input_shape) != tuple(facts.image_shape):
+        raise CnnLensError(
+            f"{setting} takes inputs of {shape_text(described.input_shape)} but the data set's "
+            f"images are {shape_text(facts.image_shape)}; use a model made for these images "
+            "or other data"
+        )
     return described
+
+
+def shape_text(shape: Sequence[int]) -> str:
+    """``28x28x1``."""
+    return "x".join(str(int(side)) for side in shape)
+
+
+def class_names(facts: DatasetFacts, described: Network) -> tuple[str, ...]:
+    """One name per output of the model; the data's labels must all be among them."""
+    names = facts.names_for(described.num_classes)
+    if len(names) != described.num_classes:
+        raise CnnLensError(
+            f"the data set names {len(names)} classes but the model has "
+            f"{described.num_classes} outputs; give data.class_names one name per output"
+        )
+    if facts.label_count > len(names):
+        raise CnnLensError(
+            f"the data's labels reach {facts.label_count - 1}, outside the {len(names)} classes "
+            f"(0..{len(names) - 1}); fix the labels or use a model with more outputs"
+        )
+    return names
 
 
 def map_files(directory: str, maps: Sequence[int] | range, suffix: str) -> list[str]:
@@ -121,10 +182,9 @@ def photo_lookup(table: Mapping[str, str]) -> Callable[[Any], str]:
 # ---- checks made before any job starts ----
 
 
-def check(settings: Settings, described: Network) -> None:
-    """Every check of the config that needs no data and no model file."""
-    check_data_source(settings)
-    check_data_sizes(settings)
+def check(settings: Settings, described: Network, facts: DatasetFacts) -> None:
+    """Every check of the resolved config against the network and the data set's facts."""
+    check_data_sizes(settings, facts)
     check_colormaps(settings)
     check_activations(settings, described)
     check_oip(settings, described)
@@ -142,12 +202,6 @@ def check_maps(described: Network, layer: str, maps: Sequence[int], setting: str
         )
 
 
-def check_data_source(settings: Settings) -> None:
-    """A ``data.source_dir`` holds MNIST's files by name (never passed over silently)."""
-    if settings.data.source_dir:
-        mnist.check_source_dir(settings.data.source_dir)
-
-
 def check_colormaps(settings: Settings) -> None:
     """Every colour map key names a colour map matplotlib has (checked without importing it)."""
     chosen = {
@@ -158,10 +212,17 @@ def check_colormaps(settings: Settings) -> None:
     colormaps.check_names(chosen, colormaps.known_names())
 
 
-def check_data_sizes(settings: Settings) -> None:
+def check_data_sizes(settings: Settings, facts: DatasetFacts) -> None:
     """Subsets, the validation split and listed test images fit the data set."""
-    train = settings.data.subset.train or mnist.SPLIT_SIZES["train"]
-    test = settings.data.subset.test or mnist.SPLIT_SIZES["test"]
+    for split, size in (("train", facts.train_size), ("test", facts.test_size)):
+        asked = getattr(settings.data.subset, split)
+        if asked is not None and asked > size:
+            raise CnnLensError(
+                f"data.subset.{split} {asked} exceeds the {size} {split} images of the data "
+                "set; lower it or set it to null (all)"
+            )
+    train = settings.data.subset.train or facts.train_size
+    test = settings.data.subset.test or facts.test_size
     if settings.training.validation_size >= train:
         raise CnnLensError(
             f"training.validation_size {settings.training.validation_size} leaves no training "

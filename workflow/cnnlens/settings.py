@@ -35,9 +35,12 @@ class Subset:
 
 @dataclasses.dataclass(frozen=True)
 class Data:
-    """``data``: where the images come from."""
+    """``data``: which images, from where."""
 
+    dataset: str
     source_dir: str | None
+    file: str | None
+    class_names: tuple[str, ...] | None
     download_cache: str
     subset: Subset
 
@@ -47,8 +50,10 @@ class Data:
 
 @dataclasses.dataclass(frozen=True)
 class Model:
-    """``model``: the layers of the CNN."""
+    """``model``: the CNN to train (architecture) or to take as it is (file), and its input."""
 
+    file: str | None
+    preprocessing: str
     architecture: tuple[dict[str, Any], ...]
 
 

@@ -20,9 +20,10 @@ CONDA_ENV = "../envs/cnnlens.yaml"
 # A bad config or input stops the run here, before any job, with one line (no traceback).
 try:
     validate_config(config, REPOSITORY / "workflow" / "schemas" / "config.schema.yaml")
-    SETTINGS = settings.from_config(config)
-    NETWORK = plan.network(SETTINGS)
-    plan.check(SETTINGS, NETWORK)
+    # the network (model.file or model.architecture), the keys left to the model resolved
+    # in config itself (so params carry them), every check of config against model and data
+    START = plan.start(config)
+    SETTINGS, NETWORK, CLASS_NAMES = START.settings, START.network, START.class_names
     PHOTOS = plan.photo_table(SETTINGS.dream.photos)  # photo name -> file
 except (CnnLensError, WorkflowError) as error:
     sys.exit(f"cnnlens error: {error}")
