@@ -41,11 +41,14 @@ class Workspace:
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         return env
 
-    def snakemake(self, *arguments: str, check: bool = True) -> subprocess.CompletedProcess:
-        """Run ``snakemake`` in the copy with the tiny configuration and 2 cores."""
+    def snakemake(
+        self, *arguments: str, check: bool = True, config_files: tuple[str, ...] = (TINY_CONFIG,)
+    ) -> subprocess.CompletedProcess:
+        """Run ``snakemake`` in the copy with the tiny configuration (or ``config_files``, each
+        merged over the one before) and 2 cores."""
         command = [
             sys.executable, "-m", "snakemake", *arguments, "--cores", "2",
-            "--configfile", TINY_CONFIG,  # last: it takes several values
+            "--configfile", *config_files,  # last: it takes several values
         ]
         result = subprocess.run(
             command, cwd=self.root, env=self.environment(), capture_output=True, text=True
