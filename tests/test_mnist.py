@@ -1,4 +1,4 @@
-"""The MNIST reader and its verification, on small IDX files made here."""
+"""The IDX reader and MNIST's routes and verification, on small IDX files made here."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnnlens import mnist
+from cnnlens import idx, mnist, raw_data
 from cnnlens.errors import CnnLensError
 
 
@@ -32,7 +32,7 @@ def small_mnist_directory(directory: Path, compress: bool = False) -> dict[str, 
     for name, array in arrays.items():
         data = idx_bytes(array)
         suffix = ".gz" if compress else ""
-        (directory / f"{mnist.IDX_STEMS[name]}{suffix}").write_bytes(
+        (directory / f"{idx.IDX_STEMS[name]}{suffix}").write_bytes(
             gzip.compress(data) if compress else data
         )
     return arrays
@@ -41,7 +41,7 @@ def small_mnist_directory(directory: Path, compress: bool = False) -> dict[str, 
 @pytest.mark.parametrize("compress", [False, True])
 def test_idx_directory_round_trip(tmp_path: Path, compress: bool) -> None:
     arrays = small_mnist_directory(tmp_path, compress)
-    loaded = mnist.load_idx_directory(tmp_path, route="test")
+    loaded = idx.load_idx_directory(tmp_path, route="test")
     for name, array in arrays.items():
         np.testing.assert_array_equal(getattr(loaded, name), array)
         assert getattr(loaded, name).dtype == np.uint8
@@ -50,8 +50,8 @@ def test_idx_directory_round_trip(tmp_path: Path, compress: bool) -> None:
 def test_dotted_idx_names_are_found(tmp_path: Path) -> None:
     labels = np.arange(10, dtype=np.uint8)
     (tmp_path / "t10k-labels.idx1-ubyte").write_bytes(idx_bytes(labels))
-    found = mnist.find_idx_file(tmp_path, "t10k-labels-idx1-ubyte")
-    np.testing.assert_array_equal(mnist.read_idx(found), labels)
+    found = idx.find_idx_file(tmp_path, "t10k-labels-idx1-ubyte")
+    np.testing.assert_array_equal(idx.read_idx(found), labels)
 
 
 @pytest.mark.parametrize(
@@ -67,19 +67,19 @@ def test_damaged_idx_files_are_refused(tmp_path: Path, mangle, message: str) -> 
     path = tmp_path / "train-labels-idx1-ubyte"
     path.write_bytes(mangle(idx_bytes(np.arange(10, dtype=np.uint8))))
     with pytest.raises(CnnLensError, match=message):
-        mnist.read_idx(path)
+        idx.read_idx(path)
 
 
 def test_damaged_gzip_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "train-labels-idx1-ubyte.gz"
     path.write_bytes(gzip.compress(idx_bytes(np.arange(10, dtype=np.uint8)))[:-8])
     with pytest.raises(CnnLensError, match="damaged gzip"):
-        mnist.read_idx(path)
+        idx.read_idx(path)
 
 
 def test_checksum_mismatch_names_route_and_expected_digest(tmp_path: Path) -> None:
     small_mnist_directory(tmp_path)
-    fake = mnist.load_idx_directory(tmp_path, route="IDX files in somewhere")
+    fake = idx.load_idx_directory(tmp_path, route="IDX files in somewhere")
     with pytest.raises(CnnLensError) as raised:
         mnist.verify(fake)
     message = str(raised.value)
@@ -104,7 +104,7 @@ def test_npz_route_is_read(tmp_path: Path) -> None:
 
 def test_no_route_lists_every_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def unavailable(*args, **kwargs):
-        raise mnist.RouteUnavailable("not here")
+        raise raw_data.RouteUnavailable("not here")
 
     monkeypatch.setattr(mnist, "from_keras_cache", unavailable)
     monkeypatch.setattr(mnist, "from_npm_package", unavailable)

