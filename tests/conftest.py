@@ -20,7 +20,8 @@ import pytest
 REPOSITORY = Path(__file__).resolve().parents[1]
 TINY_CONFIG = "tests/tiny_config.yaml"
 COPIED_ENTRIES = (
-    "Snakefile", "config.yaml", "workflow", "scripts", "profiles", "tests", "pyproject.toml",
+    "Snakefile", "config.yaml", "configs", "workflow", "scripts", "profiles", "tests",
+    "pyproject.toml",
 )
 IGNORED = shutil.ignore_patterns("__pycache__", "*.egg-info", ".pytest_cache", "results")
 

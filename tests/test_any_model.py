@@ -28,13 +28,12 @@ COLOUR_LAYERS = ("edge_detector", "texture_block")
 
 @pytest.fixture(scope="module")
 def fashion_run(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    """The whole tiny pipeline on Fashion-MNIST (the study's layer names, as in tiny_config)."""
+    """The whole tiny pipeline on Fashion-MNIST with configs/fashion_mnist.yaml."""
     if PACKAGE_ROUTE_UNAVAILABLE and not os.environ.get("CNNLENS_FASHION"):
         pytest.skip(f"Fashion-MNIST cannot be fetched here: {PACKAGE_ROUTE_UNAVAILABLE}")
     workspace = make_workspace(tmp_path_factory.mktemp("fashion_run"))
-    override = workspace.path("fashion.yaml")
-    override.write_text(yaml.safe_dump({"data": {"dataset": "fashion_mnist"}}))
-    workspace.snakemake(config_files=("tests/tiny_config.yaml", str(override)))
+    # the README's Fashion-MNIST config, then the tiny sizes over it
+    workspace.snakemake(config_files=("configs/fashion_mnist.yaml", "tests/tiny_config.yaml"))
     return workspace
 
 
