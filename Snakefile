@@ -26,6 +26,7 @@ include: "workflow/rules/activations.smk"
 include: "workflow/rules/oip.smk"
 include: "workflow/rules/dream.smk"
 include: "workflow/rules/atlas.smk"
+include: "workflow/rules/attribution.smk"
 
 
 # Light rules (figures, bookkeeping) run where snakemake runs, never as cluster jobs (the
@@ -38,6 +39,8 @@ localrules:
     compare_classes,
     dream_photo,
     atlas_site,
+    attribution_figure,
+    attribution_summary,
 
 
 wildcard_constraints:

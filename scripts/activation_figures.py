@@ -17,9 +17,12 @@ with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
     example_set = load_example_set(inputs.activations)
     example = example_set.example(index)
     activations = example_set.activations_of(index, params.layers)
-    grids = layer_grids(activations, grid, example_set.output_layer)
+    class_names = tuple(params.class_names)
+    grids = layer_grids(activations, grid, example_set.output_layer, class_names)
     for layer_grid, path in zip(grids, outputs.grids, strict=True):
-        plot_layer_grid(layer_grid, example, grid.colormap, path)
+        plot_layer_grid(layer_grid, example, grid.colormap, path, class_names)
         log.info("%s: %d tiles in %d x %d", layer_grid.layer, layer_grid.count,
                  layer_grid.rows, layer_grid.columns)
-    plot_overview(example, example_set.image(index), grids, grid.colormap, outputs.overview)
+    plot_overview(
+        example, example_set.image(index), grids, grid.colormap, outputs.overview, class_names
+    )

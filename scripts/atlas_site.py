@@ -7,8 +7,8 @@ from cnnlens import runtime
 inputs, output, params = snakemake.input, snakemake.output, snakemake.params  # noqa: F821
 
 with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
-    from cnnlens import settings
-    from cnnlens.atlas import sources
+    from cnnlens import preprocessing, settings
+    from cnnlens.atlas import imaging, sources
     from cnnlens.atlas.site import Look, build_site
     from cnnlens.files import load_array
     from cnnlens.network import Network
@@ -21,9 +21,10 @@ with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
     data = sources.AtlasData(
         network=Network.from_json(Path(inputs.network).read_text()),
         tables=sources.load_tables(inputs.tables),
-        test_images=load_array(inputs.test_imgs)[..., 0],
+        test_images=sources.shown_images(load_array(inputs.test_imgs)),
         labels=labels,
         probabilities=probabilities,
+        class_names=tuple(params.class_names),
         reasons=sources.load_reasons(inputs.examples),
         oips=sources.load_oips(chunks),
         node_layer=params.node_layer,
@@ -31,7 +32,8 @@ with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
         effects=sources.load_effects(inputs.comparisons),
         dreams=sources.find_dreams(inputs.dream_maps, inputs.fine_dreams, params.dream_layer),
     )
+    shown_over = imaging.display_range(preprocessing.from_manifest(inputs.manifest))
     look = Look(atlas.thumbnail_scale, atlas.image_units, params.oip_colormap, params.tile_colormap,
-                atlas.frame_ms)
+                atlas.frame_ms, shown_over)
     counts = build_site(data, output.site, look)
     log.info("atlas written to %s: %s", output.site, counts)

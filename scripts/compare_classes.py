@@ -17,17 +17,18 @@ with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
     layout = settings.build(settings.GridLayout, params.grid)
     compare = settings.build(settings.Compare, params.compare)
     first, second = int(wildcards.first), int(wildcards.second)
+    class_names = tuple(params.class_names)
     statistics = load_class_statistics(inputs.statistics)
     comparisons = compare_layers(statistics, params.layers, first, second)
     for comparison, figure, ranking in zip(
         comparisons, outputs.figures, outputs.rankings, strict=True
     ):
-        rows = ranking_rows(comparison)
+        rows = ranking_rows(comparison, class_names)
         write_csv(ranking, rows)
-        plot_comparison(comparison, layout, compare, figure)
+        plot_comparison(comparison, layout, compare, figure, class_names)
         log.info("%s, %d vs %d: best separating %s", comparison.layer, first, second, rows[0])
-    separation = separation_rows(comparisons, compare.large_effect)
+    separation = separation_rows(comparisons, compare.large_effect, class_names)
     write_csv(outputs.separation_table, separation)
-    plot_separation(comparisons, compare.large_effect, outputs.separation_figure)
+    plot_separation(comparisons, compare.large_effect, outputs.separation_figure, class_names)
     for row in separation:
         log.info("%s", row)

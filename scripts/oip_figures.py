@@ -6,7 +6,9 @@ inputs, output, params = snakemake.input, snakemake.output, snakemake.params  # 
 
 with runtime.script_run(snakemake.log[0]):  # noqa: F821
     from cnnlens.oip.results import gather_chunks
-    from cnnlens.plotting.oip import plot_layer
+    from cnnlens.plotting.oip import display_range_of, plot_layer
+    from cnnlens.preprocessing import from_manifest
 
+    display_range = display_range_of(from_manifest(inputs.manifest))
     plot_layer(gather_chunks(inputs.chunks), output.maps, output.evolutions, output.sheet,
-               params.colormap)
+               params.colormap, display_range)

@@ -7,7 +7,7 @@ wildcards = snakemake.wildcards  # noqa: F821
 
 with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
     # Imported inside the log's scope: TensorFlow's start-up messages go to the log.
-    from cnnlens import device, settings
+    from cnnlens import device, preprocessing, settings
     from cnnlens.files import load_array
     from cnnlens.model import load_cnn
     from cnnlens.oip.search import search_maps
@@ -18,5 +18,9 @@ with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
     search = settings.build(settings.OipSearch, params.search)
     maps = range(first, last + 1)
     test_images = load_array(inputs.test_imgs)
-    result = search_maps(load_cnn(inputs.model), layer, maps, search, params.seed, test_images)
+    preparation = preprocessing.from_manifest(inputs.manifest)
+    log.info("inputs kept to the %s input range", preparation.kind)
+    result = search_maps(
+        load_cnn(inputs.model), layer, maps, search, params.seed, test_images, preparation
+    )
     result.save(output.result)

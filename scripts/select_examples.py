@@ -20,11 +20,12 @@ with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
     chosen_by = settings.build(settings.Examples, params.examples)
     pairs = [(int(first), int(second)) for first, second in params.pairs]
     probabilities = readout.predict_probabilities(model, images)
-    examples = selection.select_examples(probabilities, labels, chosen_by, pairs)
+    class_names = tuple(params.class_names)
+    examples = selection.select_examples(probabilities, labels, chosen_by, pairs, class_names)
     if not examples:
         log.warning("no test image matches the selection in activations.examples")
     for example in examples:
-        log.info("%s: %s", example.describe(), "; ".join(example.reasons))
+        log.info("%s: %s", example.describe(class_names), "; ".join(example.reasons))
     example_set = readout.read_out_examples(model, images, examples, params.layers)
     save_example_set(outputs.activations, example_set)
-    write_csv(outputs.examples, selection.example_rows(examples))
+    write_csv(outputs.examples, selection.example_rows(examples, class_names))

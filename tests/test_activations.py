@@ -34,6 +34,8 @@ from cnnlens.plotting.figures import resolve_colormap
 from cnnlens.plotting.layer_grids import grid_title
 
 REPOSITORY = Path(__file__).resolve().parents[1]
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                   "Sneaker", "Bag", "Ankle boot"]
 
 
 @cache
@@ -189,6 +191,27 @@ def test_selection_finds_clear_ambiguous_and_listed_images() -> None:
     assert list(rows[0])[:4] == ["index", "label", "predicted", "confidence"]
     assert rows[1]["why"] == "clear 4 (rank 2); listed in config"
     assert rows[0]["p4"] == pytest.approx(0.999)
+    assert (rows[4]["label_name"], rows[4]["predicted_name"]) == ("9", "4")
+
+
+def test_selection_names_the_classes_in_reasons_rows_and_titles() -> None:
+    labels = np.array([4, 9, 4])
+    probabilities = probabilities_of({0: {4: 0.99}, 1: {9: 0.6, 4: 0.3}, 2: {4: 0.7}}, 3)
+    chosen_by = settings.Examples((4,), 1, 1, ())
+    examples = selection.select_examples(
+        probabilities, labels, chosen_by, [(4, 9)], FASHION_CLASSES
+    )
+    assert examples[0].reasons == ("clear Coat (rank 1)",)
+    assert "ambiguous Ankle boot vs Coat (rank 1)" in examples[-1].reasons
+    rows = selection.example_rows(examples, FASHION_CLASSES)
+    assert list(rows[0])[-3:] == ["why", "label_name", "predicted_name"]
+    assert (rows[-1]["label_name"], rows[-1]["predicted_name"]) == ("Ankle boot", "Ankle boot")
+    assert examples[0].describe(FASHION_CLASSES).startswith(
+        "test image 0: label Coat, predicted Coat (p = 0.990)"
+    )
+    assert examples[0].describe() == "test image 0: label 4, predicted 4 (p = 0.990)"
+    page = selection.examples_index(rows, ["Conv2D_1"])
+    assert "| 0 | Coat | Coat | 0.990 | clear Coat (rank 1) |" in page
 
 
 def test_clear_examples_are_ordered_beyond_float32_rounding() -> None:
@@ -390,6 +413,50 @@ def test_read_out_matches_any_model_in_any_batch_size() -> None:
         readout.read_out(model, images, ["edges", "Conv2D_9"])
 
 
+COLOUR_NETWORK = (
+    {"kind": "conv", "name": "rgb_edges", "filters": 5, "kernel": 3, "activation": "relu"},
+    {"kind": "max_pool", "name": "halve", "size": 2},
+    {"kind": "flatten", "name": "flat"},
+    {"kind": "dense", "name": "scores", "units": 4, "activation": "linear"},
+)
+COLOUR_NAMES = ("cat", "dog", "T-shirt/top", "Ankle boot")
+
+
+def test_a_linear_output_is_read_as_probabilities_through_a_softmax() -> None:
+    model = build_cnn(COLOUR_NETWORK, (16, 16, 3))
+    images = np.random.default_rng(4).normal(size=(6, 16, 16, 3)).astype(np.float32)
+    logits = np.asarray(model(images))
+    probabilities = readout.predict_probabilities(model, images)
+    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(probabilities, expected, rtol=1e-5)
+    assert not np.allclose(probabilities, logits)
+    np.testing.assert_allclose(readout.softmax(np.array([[1000.0, 1000.0]])), [[0.5, 0.5]])
+
+
+def test_colour_model_through_readout_grids_and_overview(tmp_path) -> None:
+    model = build_cnn(COLOUR_NETWORK, (16, 16, 3))
+    images = np.random.default_rng(5).normal(size=(5, 16, 16, 3)).astype(np.float32)
+    probabilities = readout.predict_probabilities(model, images)
+    chosen = [selection.Example(3, 2, probabilities[3], ("listed in config",))]
+    layers = ["rgb_edges", "halve", "flat", "scores"]
+    example_set = readout.read_out_examples(model, images, chosen, layers)
+    assert example_set.image(3).shape == (16, 16, 3)  # the input tile in colour
+    drawn = grids.layer_grids(example_set.activations_of(3, layers), GRID, "scores", COLOUR_NAMES)
+    assert [grid.count for grid in drawn] == [5, 5, 245, 4]
+    assert drawn[-1].class_names == COLOUR_NAMES and drawn[0].class_names == ()
+    figure, axis = plots.plt.subplots()
+    plots.draw_input(axis, example_set.image(3), chosen[0], COLOUR_NAMES)
+    shown = axis.images[0].get_array()
+    assert shown.shape == (16, 16, 3) and shown.min() == 0 and shown.max() == 1
+    assert axis.get_title() == "input, test image 3 (label T-shirt/top)"
+    plots.draw_probabilities(axis, chosen[0], COLOUR_NAMES)
+    assert [label.get_text() for label in axis.get_xticklabels()] == list(COLOUR_NAMES)
+    plots.plt.close(figure)
+    path = tmp_path / "overview.png"
+    plots.plot_overview(chosen[0], example_set.image(3), drawn, GRID.colormap, path, COLOUR_NAMES)
+    assert path.stat().st_size > 5_000
+
+
 # --- figures and the figure jobs -------------------------------------------------------------
 
 
@@ -435,7 +502,8 @@ def test_figure_job_draws_every_layer_and_the_overview_without_tensorflow(tmp_pa
             "grids": [str(figures / f"{layer}.png") for layer in DRAWN_LAYERS],
             "overview": str(figures / "overview.png"),
         },
-        "params": {"grid": settings.keys_of(settings.Grid, vars(GRID)), "layers": DRAWN_LAYERS},
+        "params": {"grid": settings.keys_of(settings.Grid, vars(GRID)), "layers": DRAWN_LAYERS,
+                   "class_names": FASHION_CLASSES},
         "wildcards": {"index": "3"},
     }
     run_job("activation_figures", job, tmp_path)
@@ -465,6 +533,7 @@ def test_comparison_job_writes_every_layer_and_the_separation_without_tensorflow
             "layers": layers,
             "grid": settings.keys_of(settings.GridLayout, vars(GRID)),
             "compare": vars(defaults().activations.compare),
+            "class_names": FASHION_CLASSES,
         },
         "wildcards": {"first": "4", "second": "9"},
     }
@@ -474,7 +543,12 @@ def test_comparison_job_writes_every_layer_and_the_separation_without_tensorflow
         with open(folder / f"{layer}.csv") as stream:
             assert len(list(csv.DictReader(stream))) == study().maps(layer)
     with open(folder / "separation.csv") as stream:
-        assert [row["layer"] for row in csv.DictReader(stream)] == list(layers)
+        separation = list(csv.DictReader(stream))
+    assert [row["layer"] for row in separation] == list(layers)
+    names = {(row["first_name"], row["second_name"]) for row in separation}
+    assert names == {("Coat", "Ankle boot")}
+    with open(folder / f"{OUTPUT_LAYER}.csv") as stream:  # the output nodes by class name
+        assert {row["class_name"] for row in csv.DictReader(stream)} == set(FASHION_CLASSES)
     assert (folder / "separation.png").stat().st_size > 5_000
     assert len(list(folder.iterdir())) == 2 * len(layers) + 2  # no temporary left over
 

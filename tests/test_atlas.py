@@ -55,6 +55,116 @@ def test_reduce_units_finds_each_units_best_position() -> None:
     assert tuple(position[0, 0]) == (2, 1) and tuple(position[1, 1]) == (0, 3)
 
 
+# ---- a tiny colour model with a linear output: class names, colour pictures (no pipeline) ----
+
+COLOUR_NAMES = ("cat", "Ankle boot", "T-shirt/top")
+COLOUR_NETWORK = (
+    {"kind": "conv", "name": "rgb_edges", "filters": 4, "kernel": 3, "activation": "relu"},
+    {"kind": "max_pool", "name": "halve", "size": 2},
+    {"kind": "flatten", "name": "flat"},
+    {"kind": "dense", "name": "scores", "units": 3, "activation": "linear"},
+)
+
+
+def colour_search(layer: str, maps: int, side: int, restarts: int = 2, steps: int = 3):
+    """A search result of colour OIPs (maps, restarts, side, side, 3) with made-up values."""
+    from cnnlens.oip.results import SearchResult
+
+    generator = np.random.default_rng(5)
+    images = generator.normal(size=(maps, restarts, side, side, 3)).astype(np.float32)
+    return SearchResult(
+        layer=layer, maps=np.arange(maps), nodes=np.full((maps, 2), -1),
+        restart_images=images, restart_objectives=generator.uniform(0.1, 1, (maps, restarts)),
+        histories=np.zeros((maps, restarts, steps + 1), np.float32),
+        snapshots=images[:, :2], snapshot_steps=np.array([0, steps]),
+        converged_step=np.full((maps, restarts), -1), candidates=np.ones(maps, np.int64),
+        revived=np.zeros((maps, restarts), bool), revival_steps=np.zeros(maps, np.int64),
+        test_max=np.ones(maps, np.float32), test_p99=np.ones(maps, np.float32),
+    )
+
+
+@pytest.fixture(scope="module")
+def colour_atlas(tmp_path_factory) -> Path:
+    """The atlas of a 16x16x3 model whose last layer is linear (logits), with colour OIPs,
+    node OIPs and class names, built by the library as the atlas job builds it."""
+    from cnnlens.atlas import sources
+    from cnnlens.atlas.readout import read_layers
+    from cnnlens.atlas.records import unit_table
+    from cnnlens.atlas.site import Look, build_site
+    from cnnlens.model import build_cnn, describe
+
+    model = build_cnn(COLOUR_NETWORK, (16, 16, 3))
+    generator = np.random.default_rng(2)
+    images = generator.normal(size=(30, 16, 16, 3)).astype(np.float32)
+    labels = np.arange(30) % 3
+    selected = [7, 2]
+    readouts, probabilities = read_layers(model, images, ["rgb_edges", "scores"], selected)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)  # softmax of logits
+    np.testing.assert_allclose(readouts[1].activation, np.asarray(model(images)), rtol=1e-4,
+                               atol=1e-5)  # the linear output layer's values are its logits
+    tables = {r.name: unit_table(r, selected, labels, 3, k=4) for r in readouts}
+    data = sources.AtlasData(
+        network=describe(model), tables=tables, test_images=sources.shown_images(images),
+        labels=labels, probabilities=probabilities, class_names=COLOUR_NAMES,
+        reasons={7: "clear cat (rank 1)", 2: "listed in config"},
+        oips={"rgb_edges": colour_search("rgb_edges", 4, 16)}, node_layer="rgb_edges",
+        node_oips={1: generator.normal(size=(2, 2, 16, 16, 3))},
+        effects={"scores": {"0_vs_2": {2: {"effect_size": -1.5, "auc": 0.1}}}}, dreams={},
+    )
+    root = tmp_path_factory.mktemp("colour_atlas") / "atlas"
+    build_site(data, root, Look(3, 2, "viridis", "jet", 80))
+    return root
+
+
+def test_colour_atlas_pictures_are_in_colour(colour_atlas) -> None:
+    from PIL import Image
+
+    def pixels(relative: str) -> np.ndarray:
+        with Image.open(colour_atlas / relative) as picture:
+            return np.asarray(picture.convert("RGB")).astype(int)
+
+    thumbnail = pixels("images/test_00007.png")
+    assert thumbnail.shape == (48, 48, 3)  # 16x16 enlarged 3 times
+    pictures = ("images/test_00007.png", "rgb_edges/img/unit_000_oip.png",
+                "rgb_edges/img/unit_000_oip_enhanced.png", "rgb_edges/img/unit_000_restarts.png",
+                "rgb_edges/img/unit_001_nodes.png")
+    for relative in pictures:
+        picture = pixels(relative)
+        spread = picture.max(axis=-1) - picture.min(axis=-1)
+        assert (spread > 40).mean() > 0.3, relative  # many pixels far from grey
+    with Image.open(colour_atlas / "rgb_edges/img/unit_000_evolution.gif") as gif:
+        assert gif.n_frames == 2
+        frame = np.asarray(gif.convert("RGB")).astype(int)
+    assert (frame.max(axis=-1) - frame.min(axis=-1) > 40).mean() > 0.3
+
+
+def test_colour_atlas_pages_name_the_classes(colour_atlas) -> None:
+    image_page = (colour_atlas / "images/test_00007.html").read_text()
+    for name in COLOUR_NAMES:
+        assert f"<td>{name}</td>" in image_page  # every class's probability by name
+    unit_page = (colour_atlas / "rgb_edges/unit_000.html").read_text()
+    assert "<td>T-shirt/top</td>" in unit_page  # the class profile
+    assert "label cat" in unit_page or "label Ankle boot" in unit_page
+    output_page = (colour_atlas / "scores/unit_002.html").read_text()
+    assert "scores node 2: class T-shirt/top" in output_page
+    assert "cat vs T-shirt/top" in output_page  # the compared pair by name
+    rows = read_rows(colour_atlas / "rgb_edges/top_images.csv")
+    assert list(rows[0])[:6] == ["unit", "rank", "test_index", "activation", "label", "predicted"]
+    assert {row["label_name"] for row in rows} <= set(COLOUR_NAMES)
+    assert all(row["label_name"] == COLOUR_NAMES[int(row["label"])] for row in rows)
+    _, missing = crawl(colour_atlas)
+    assert not missing, missing[:10]
+
+
+def test_display_range_follows_the_preprocessing() -> None:
+    from cnnlens.atlas import imaging
+    from cnnlens.preprocessing import Preprocessing
+
+    assert imaging.display_range(Preprocessing("standardise")) == imaging.DISPLAY_RANGE
+    assert imaging.display_range(Preprocessing("unit", 0, 255, 0.0, 1.0)) == (0.0, 1.0)
+    assert imaging.scaled(np.array([0.0, 0.5, 1.0]), 0.0, 1.0).tolist() == [0, 128, 255]
+
+
 # ---- the tiny run's atlas ----
 
 

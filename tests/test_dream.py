@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from helpers import study_cnn
+from test_optvis import UNIT, colour_cnn  # noqa: F401  (colour_cnn is a fixture)
 
 from cnnlens.dream import display, imaging, names, oip_maps, records
 from cnnlens.dream.full_size import fine_dreams
@@ -86,7 +87,8 @@ def test_colour_becomes_grey_by_luminance(tmp_path: Path) -> None:
     transparent = np.zeros((32, 32, 4), np.uint8)
     assert np.allclose(read_grey(save_image(tmp_path / "clear.png", transparent)), 255)
     deep = np.arange(32 * 32, dtype=np.uint16).reshape(32, 32) * 60
-    assert np.array_equal(read_grey(save_image(tmp_path / "deep.png", deep)), deep)
+    read = read_grey(save_image(tmp_path / "deep.png", deep))  # 16 bits brought to 0..255
+    np.testing.assert_allclose(read, deep / 257.0, rtol=1e-6)
 
 
 def test_large_photos_are_capped_keeping_their_shape() -> None:
@@ -362,8 +364,90 @@ def test_render_files(cnn, photo: np.ndarray, tmp_path: Path) -> None:
         dreams.maps, dreams.final, records.single_map_metrics(dreams, "synthetic.png", single_map)
     ):
         image = tmp_path / names.map_name(index) / "dream.png"
-        display.save_grey_png(final, image)
+        display.save_png(final, image)
         assert Image.open(image).size == (48, 60)
         assert json.loads(json.dumps(record.record()))["raised"]
     grey = np.asarray(Image.open(tmp_path / "map_003" / "dream.png"))
     assert np.array_equal(grey, np.round(dreams.final[0] * 255).astype(np.uint8))
+
+
+# ---- colour photos through a colour model ----
+
+
+@pytest.fixture(scope="module")
+def colour_photo() -> np.ndarray:
+    """A 40x36 colour 'photo' (0..255): a red disc, a green bar, a blue gradient, grain."""
+    rows, columns = np.mgrid[0:40, 0:36]
+    disc = (rows - 15) ** 2 + (columns - 12) ** 2 < 60
+    grain = np.random.default_rng(12).normal(scale=8, size=(40, 36, 3))
+    image = np.stack([200.0 * disc, 180.0 * ((rows > 28) & (rows < 33)), columns * 6.0], -1)
+    return np.clip(image + 30 + grain, 0, 255).astype(np.float32)
+
+
+def test_colour_photos_are_read_in_colour_and_checked_against_the_model(
+    tmp_path, colour_cnn  # noqa: F811
+):
+    array = np.zeros((40, 30, 3), np.uint8)
+    array[..., 0], array[:20, :, 2] = 200, 90
+    path = save_image(tmp_path / "colour.png", array)
+    photo = load_photo(path, max_side=600, min_side=16, channels=3)
+    assert photo.shape == (40, 30, 3)
+    np.testing.assert_allclose(photo.mean(), 0, atol=1e-5)  # standardised over all channels
+    assert photo[..., 0].mean() > photo[..., 1].mean() + 1
+    unit = load_photo(path, max_side=20, min_side=16, channels=3, preprocessing=UNIT)
+    assert unit.shape == (20, 16, 3) and 0 <= unit.min() and unit.max() <= 1
+    assert unit[..., 0].mean() == pytest.approx(200 / 255, abs=0.02)
+    grey = load_photo(path, max_side=600, min_side=16)
+    with pytest.raises(CnnLensError, match="1 channel.* takes 3"):
+        single_map_dreams(colour_cnn, grey, SingleMap("hue", (0,), 0, 1, 2, 0.02))
+
+
+@pytest.mark.parametrize("preprocessing", [None, UNIT])
+def test_colour_dreams_are_colour_and_change_the_photo(
+    colour_cnn, colour_photo, preprocessing, tmp_path  # noqa: F811
+) -> None:
+    from cnnlens.preprocessing import Preprocessing
+
+    photo = (preprocessing or Preprocessing("standardise")).from_photo(colour_photo)
+    single_map = SingleMap("hue", (0, 1), 0, 2, 10, 0.05)
+    maps = single_map_dreams(colour_cnn, photo, single_map, preprocessing=preprocessing)
+    assert maps.small.shape == (2, 16, 16, 3) and maps.final.shape == (2, 40, 36, 3)
+    assert np.all(maps.objective_after > maps.objective_before)
+    if preprocessing is not None:
+        assert 0 <= maps.small.min() and maps.small.max() <= 1
+    # the green map's dream is greener than the red map's
+    assert maps.final[1, ..., 1].mean() > maps.final[0, ..., 1].mean()
+    layers = LayerDream({"texture": 1.0}, 2, 1.5, 10, 0.05, 2)
+    octaves = layer_dream(colour_cnn, photo, layers, np.random.default_rng(0), preprocessing)
+    assert [octave.shape for octave in octaves.octaves] == [(27, 24, 3), (40, 36, 3)]
+    assert octaves.objective_after > octaves.objective_before
+    fine = FineDream({}, (0, 2), 10, 0.05, 3)
+    full = fine_dreams(
+        colour_cnn, photo, fine, "hue", np.random.default_rng(0), preprocessing
+    )
+    assert full.final.shape == (2, 40, 36, 3)
+    assert np.all(full.objective_after > full.objective_before)
+    for result in (maps.final, octaves.final[np.newaxis], full.final):
+        assert np.all(imaging.correlation_with(result, photo) < 0.999)  # changed
+        assert np.all(imaging.correlation_with(result, photo) > 0.2)  # still the photo
+    renders = records.single_map_metrics(maps, "colour.png", single_map)
+    plot_map_dreams(tmp_path / "maps", photo, maps, renders, np.zeros((2, 16, 16, 3)))
+    plot_octaves(photo, octaves, records.layer_metrics(octaves, "colour.png", layers),
+                 tmp_path / "octaves.png")
+    plot_fine(photo, full, records.fine_metrics(full, "colour.png", fine, "hue"),
+              tmp_path / "fine.png")
+    display.save_png(maps.final[0], tmp_path / "dream.png")
+    assert np.asarray(Image.open(tmp_path / "dream.png")).shape == (40, 36, 3)
+    row = np.asarray(Image.open(tmp_path / "maps" / "map_000" / "row.png").convert("RGB"))
+    assert np.abs(row[..., 0].astype(int) - row[..., 2]).max() > 100  # drawn in colour
+
+
+def test_max_side_must_reach_the_models_input() -> None:
+    from cnnlens.network import from_architecture
+    from cnnlens.plan import check_max_side
+    from helpers import default_architecture
+
+    large = from_architecture(default_architecture(), (64, 48, 3))
+    check_max_side(64, large)
+    with pytest.raises(CnnLensError, match=r"dream.max_side 60 .*\(64x48x3\).*at least 64"):
+        check_max_side(60, large)

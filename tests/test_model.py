@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import MNIST_SHAPE, default_architecture, study_cnn
-
 from cnnlens import model as cnn
 from cnnlens.errors import CnnLensError
 from cnnlens.network import Network, from_architecture
+from helpers import MNIST_SHAPE, default_architecture, study_cnn
 
 #: The layer table of the study: name, output shape (without batch) and parameter count.
 STUDY_LAYER_TABLE = [
@@ -114,3 +113,50 @@ def test_mixed_precision_model_converts_to_float32() -> None:
     images = np.random.default_rng(0).standard_normal((4, 28, 28, 1)).astype(np.float32)
     np.testing.assert_allclose(plain(images), mixed(images), atol=2e-2)
     assert layer_table(plain) == STUDY_LAYER_TABLE
+
+
+# ---- a model of the user's own (model.file) ----
+
+
+def test_a_functional_models_input_layer_is_not_a_layer_of_the_network() -> None:
+    import keras
+
+    inputs = keras.Input((20, 20, 3), name="picture")
+    x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
+    x = keras.layers.ReLU(name="rectify")(x)
+    outputs = keras.layers.Dense(2)(keras.layers.GlobalMaxPooling2D(name="strongest")(x))
+    described = cnn.describe(keras.Model(inputs, outputs))
+    assert described.input_shape == (20, 20, 3)
+    assert described.names[:3] == ("conv", "rectify", "strongest")
+    assert [layer.kind for layer in described.layers] == ["conv", "other", "flatten", "dense"]
+    assert described.layer("rectify").activation == "relu"
+    assert "picture" not in cnn.summary_text(keras.Model(inputs, outputs))
+
+
+def test_a_mixed_precision_user_model_is_copied_as_float32() -> None:
+    mixed = study_cnn(dtype_policy="mixed_float16")
+    plain = cnn.float32_copy(mixed)
+    assert {layer.compute_dtype for layer in plain.layers} == {"float32"}
+    images = np.random.default_rng(1).standard_normal((3, 28, 28, 1)).astype(np.float32)
+    np.testing.assert_allclose(plain(images), mixed(images), atol=2e-2)
+    already = study_cnn()
+    assert cnn.float32_copy(already) is already
+
+
+def test_a_user_model_keras_cannot_load_is_one_line(tmp_path) -> None:
+    import zipfile
+
+    path = tmp_path / "broken.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", '{"class_name": "Sequential", "config": {"layers": 3}}')
+    with pytest.raises(CnnLensError, match="broken.keras: Keras cannot load it") as raised:
+        cnn.load_user_model(path)
+    assert "\n" not in str(raised.value)
+
+
+def test_logits_are_told_from_probabilities() -> None:
+    import keras
+
+    assert not cnn.gives_logits(study_cnn())
+    logits = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="out")])
+    assert cnn.gives_logits(logits)

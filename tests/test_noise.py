@@ -10,6 +10,7 @@ from PIL import Image
 from cnnlens import noise
 from cnnlens.data import standardise_images
 from cnnlens.errors import CnnLensError
+from cnnlens.preprocessing import Preprocessing
 
 SCALES, FACTORS, SIZE = (3, 7, 14, 28), (0.5, 0.5, 0.5, 0.5), (28, 28)
 
@@ -92,10 +93,10 @@ def test_bad_scales_and_factors_are_refused(scales, factors):
 
 def test_rectangular_images_are_pillows_resize_of_each_grid():
     keys = restart_keys(2, "Conv2D_1", [0, 1], 1)
-    components = noise.scale_components(keys, (3, 7), (20, 36))
+    components = noise.scale_components(keys, (3, 7), (20, 36))[..., 0]
     assert components.shape == (2, 2, 20, 36)
-    for index, grids in enumerate(noise.draw_grids(keys, (3, 7))):
-        for grid, component in zip(grids, components[index]):
+    for index, grids in enumerate(noise.draw_grids(keys, (3, 7), (20, 36))):
+        for grid, component in zip(grids[..., 0], components[index]):
             expected = np.asarray(Image.fromarray(grid).resize((36, 20), Image.Resampling.BICUBIC))
             np.testing.assert_allclose(component, expected, atol=1e-5)
     assert noise.multiscale_noise(keys, (3, 7), (1.0, 0.5), (20, 36)).shape == (2, 20, 36, 1)
@@ -111,8 +112,58 @@ def test_staged_noise_starts_long_range_and_adds_each_finer_scale_at_its_step():
     rows = np.array([1, 4])
     assert staged(9, start[rows], rows) is None
     added = staged(10, start[rows], rows)  # scale 7 (second longest range) comes first
-    expected = standardise_images(start[rows] + 0.25 * components[2][rows][..., None])
+    expected = standardise_images(start[rows] + 0.25 * components[2][rows])
     np.testing.assert_array_equal(added, expected)
     finest = staged(20, added, rows)
-    expected = standardise_images(added + 0.5 * components[0][rows][..., None])
+    expected = standardise_images(added + 0.5 * components[0][rows])
     np.testing.assert_array_equal(finest, expected)
+
+
+def test_colour_noise_is_drawn_per_channel_and_standardised_over_all_of_them():
+    keys = restart_keys(3, "conv_a", range(4), 2)
+    grey = noise.multiscale_noise(keys, SCALES, FACTORS, (16, 20))
+    colour = noise.multiscale_noise(keys, SCALES, FACTORS, (16, 20), channels=3)
+    assert colour.shape == (8, 16, 20, 3) and colour.dtype == np.float32
+    np.testing.assert_allclose(colour.mean(axis=(1, 2, 3)), 0, atol=1e-5)
+    np.testing.assert_allclose(colour.std(axis=(1, 2, 3)), 1, atol=1e-4)
+    channels = colour.reshape(8, -1, 3)
+    correlation = np.corrcoef(channels[0].T)
+    assert np.abs(correlation[np.triu_indices(3, 1)]).max() < 0.5  # independent channels
+    assert not np.allclose(colour[..., 0], standardise_images(grey[..., 0]))
+
+
+def test_scales_larger_than_a_side_are_clipped_to_it():
+    keys = restart_keys(3, "conv_a", range(2), 1)
+    grids = noise.draw_grids(keys, (3, 28), (16, 12), channels=3)
+    assert grids[0].shape == (2, 3, 3, 3) and grids[1].shape == (2, 16, 12, 3)
+    images = noise.multiscale_noise(keys, (3, 28), (0.5, 0.5), (16, 12), channels=3)
+    assert images.shape == (2, 16, 12, 3) and np.isfinite(images).all()
+
+
+@pytest.mark.parametrize(
+    "preprocessing",
+    [Preprocessing("unit", 0.0, 255.0, 0.0, 1.0), Preprocessing("none", low=0.0, high=255.0)],
+)
+def test_bounded_ranges_get_mid_range_noise_inside_them(preprocessing):
+    keys = restart_keys(5, "conv_a", range(6), 1)
+    standardised = noise.multiscale_noise(keys, SCALES, FACTORS, (28, 28), channels=3)
+    images = noise.to_input_range(standardised, preprocessing)
+    low, high = preprocessing.low, preprocessing.high
+    assert images.min() >= low and images.max() <= high
+    assert abs(images.mean() - (low + high) / 2) < 0.05 * (high - low)
+    assert images.std() > 0.1 * (high - low)
+    assert noise.range_unit(preprocessing) == pytest.approx((high - low) / 6)
+    assert noise.to_input_range(standardised, Preprocessing("standardise")) is standardised
+
+
+def test_staged_noise_in_a_bounded_range_is_added_and_clipped():
+    unit = Preprocessing("unit", 0.0, 255.0, 0.0, 1.0)
+    keys = restart_keys(4, "conv_a", range(3), 1)
+    components = noise.scale_components(keys, (3, 7), (12, 12), channels=3)
+    staged = noise.StagedNoise(components, (3, 7), (1.0, 2.0), (5,), unit)
+    start = staged.start_images()
+    assert start.shape == (3, 12, 12, 3) and 0 <= start.min() and start.max() <= 1
+    rows = np.arange(3)
+    added = staged(5, start, rows)
+    expected = np.clip(start + 2.0 / 6 * components[1], 0, 1)
+    np.testing.assert_allclose(added, expected, atol=1e-6)

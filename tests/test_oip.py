@@ -8,7 +8,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from helpers import SCHEMA
-from test_optvis import noise, planted_cnn  # noqa: F401  (planted_cnn is a fixture)
+from test_optvis import (  # noqa: F401  (planted_cnn and colour_cnn are fixtures)
+    RAW,
+    UNIT,
+    colour_cnn,
+    colour_noise,
+    noise,
+    planted_cnn,
+)
 
 from cnnlens import settings
 from cnnlens.configuration import validate_config
@@ -19,7 +26,7 @@ from cnnlens.oip.search import LayerSearch, search_maps, search_nodes
 from cnnlens.oip.similarity import restart_similarity
 from cnnlens.oip.steps import check_search, log_snapshot_steps, snapshot_steps
 from cnnlens.oip.targets import Targets
-from cnnlens.plotting.oip import equalise, plot_layer, plot_node_layer
+from cnnlens.plotting.oip import display_range_of, equalise, plot_layer, plot_node_layer
 
 SEED = 11
 
@@ -191,6 +198,11 @@ def test_similarity_of_restarts():
     moved = np.stack([np.stack([image, np.roll(image, 3, axis=1)])])
     assert restart_similarity(moved, np.ones((1, 2), bool))[0] < 0.3
     assert restart_similarity(moved, np.ones((1, 2), bool), max_shift=3)[0] == pytest.approx(1)
+    colour = np.random.default_rng(1).normal(size=(16, 16, 3))
+    swapped = np.roll(colour, 1, axis=-1)  # each channel's values in another channel
+    pairs = np.stack([np.stack([colour, 3 * colour]), np.stack([colour, swapped])])
+    similarity = restart_similarity(pairs, np.ones((2, 2), bool))
+    assert similarity[0] == pytest.approx(1) and abs(similarity[1]) < 0.2
 
 
 def test_unknown_maps_are_refused(planted_cnn):  # noqa: F811
@@ -198,6 +210,88 @@ def test_unknown_maps_are_refused(planted_cnn):  # noqa: F811
         search_maps(planted_cnn, "Conv2D_1", [31, 32], SETTINGS, SEED)
     with pytest.raises(CnnLensError, match="out of range"):
         search_nodes(planted_cnn, "Conv2D_3", [128], SETTINGS, SEED)
+
+
+# ---- colour models and bounded input ranges ----
+
+
+@pytest.fixture(scope="module")
+def colour_result(colour_cnn):  # noqa: F811
+    """OIPs of the colour CNN's hue maps 0 (red), 1 (green), 2 (blue) and 3 (random)."""
+    searcher = LayerSearch(colour_cnn, "hue", SETTINGS, SEED)
+    return searcher.run(Targets("hue", np.arange(4)), colour_noise(30, seed=6))
+
+
+def channel_means(images: np.ndarray) -> np.ndarray:
+    """(..., 3): each image's mean value per channel."""
+    return images.mean(axis=(-3, -2))
+
+
+def test_colour_oips_are_colour_and_show_their_maps_colour(colour_result):
+    assert colour_result.restart_images.shape == (4, 2, 16, 16, 3)
+    assert colour_result.oips.shape == (4, 16, 16, 3)
+    assert colour_result.snapshots.shape == (4, 3, 16, 16, 3)
+    # standardised over all pixels and channels together
+    np.testing.assert_allclose(colour_result.oips.mean(axis=(1, 2, 3)), 0, atol=1e-5)
+    np.testing.assert_allclose(colour_result.oips.std(axis=(1, 2, 3)), 1, atol=1e-3)
+    means = channel_means(colour_result.oips[:3])
+    for colour in range(3):  # the red map's OIP is red, the green map's green, ...
+        others = np.delete(means[colour], colour)
+        assert means[colour, colour] > others.max() + 1.0, means
+    rows = {row["map"]: row for row in results.summary_rows(colour_result)}
+    assert all(rows[k]["beats_test"] is True for k in range(3))
+    assert float(rows[0]["restart_similarity"]) > 0.2  # both restarts red: alike
+
+
+def test_colour_oips_are_saved_and_drawn_in_colour(colour_result, tmp_path):
+    maps = map_files(tmp_path, colour_result.maps, ".npy")
+    results.save_layer(colour_result, maps, tmp_path / "summary.csv")
+    assert np.load(maps[0]).shape == (16, 16, 3)
+    figures = map_files(tmp_path, colour_result.maps, ".png")
+    evolutions = map_files(tmp_path, colour_result.maps, "_evolution.png")
+    plot_layer(colour_result, figures, evolutions, tmp_path / "sheet.png")
+    from PIL import Image
+
+    for path in [figures[0], evolutions[0], tmp_path / "sheet.png"]:
+        pixels = np.asarray(Image.open(path).convert("RGB"), np.int64)
+        red = (pixels[..., 0] > 180) & (pixels[..., 1] < 90) & (pixels[..., 2] < 90)
+        assert red.sum() > 50, path  # the red map's OIP shows red
+
+
+@pytest.mark.parametrize("preprocessing", [UNIT, RAW])
+def test_bounded_ranges_keep_oips_inside_them(colour_cnn, preprocessing):  # noqa: F811
+    staged = replace(SETTINGS, strategy=settings.Strategy("staged", (5, 10, 15)))
+    for search in (SETTINGS, staged):
+        searcher = LayerSearch(colour_cnn, "hue", search, SEED, preprocessing)
+        found = searcher.run(Targets("hue", [0, 1]))
+        low, high = preprocessing.low, preprocessing.high
+        assert low <= found.restart_images.min() and found.restart_images.max() <= high
+        assert low <= found.snapshots.min() and found.snapshots.max() <= high
+        assert np.all(found.objective > 0)
+        means = channel_means(found.oips) / (high - low)
+        assert means[0, 0] > means[0, 1] + 0.3 and means[1, 1] > means[1, 0] + 0.3
+
+
+def test_grey_oips_in_a_bounded_range_stay_grey_and_inside_it(planted_cnn, tmp_path):  # noqa: F811
+    found = LayerSearch(planted_cnn, "Conv2D_1", SETTINGS, SEED, UNIT).run(Targets("Conv2D_1", [0]))
+    assert found.oips.shape == (1, 28, 28)
+    assert 0 <= found.restart_images.min() and found.restart_images.max() <= 1
+    assert found.objective[0] > 0
+    assert display_range_of(UNIT) == (0.0, 1.0) and display_range_of(None) == (-3.0, 3.0)
+    paths = [tmp_path / "map.png"], [tmp_path / "evolution.png"]
+    plot_layer(found, *paths, tmp_path / "sheet.png", display_range=display_range_of(UNIT))
+    assert (tmp_path / "sheet.png").stat().st_size > 1000
+
+
+def test_colour_node_oips(colour_cnn, tmp_path):  # noqa: F811
+    brief = replace(SETTINGS, steps=5, snapshot_steps=(0, 5))
+    result = search_nodes(colour_cnn, "texture", [1], brief, SEED, UNIT)
+    ((map_index, images, values),) = results.node_grids(result)
+    assert map_index == 1
+    assert images.shape == (5, 5, 16, 16, 3) and values.shape == (5, 5)
+    assert 0 <= images.min() and images.max() <= 1
+    plot_node_layer(result, [tmp_path / "nodes.png"])
+    assert (tmp_path / "nodes.png").stat().st_size > 1000
 
 
 # ---- the oip stage in the tiny pipeline run ----

@@ -12,9 +12,11 @@ from cnnlens.data import standardise_images
 from cnnlens.errors import CnnLensError
 from cnnlens.optvis import objectives
 from cnnlens.optvis.engine import AscentEngine
+from cnnlens.optvis.param import Pixels
 from cnnlens.optvis.preactivation import preactivation_model, resolve_compute_dtype
 from cnnlens.optvis.render import render
 from cnnlens.optvis.transforms import RandomRoll
+from cnnlens.preprocessing import Preprocessing
 from cnnlens.settings import Convergence
 
 VERTICAL_EDGE = np.array([[-1.0, 0.0, 1.0]] * 3, np.float32)
@@ -280,30 +282,36 @@ def test_bfloat16_compute_keeps_float32_images(planted_cnn):
 def test_a_step_follows_the_update_rule_on_the_original_model(planted_cnn, layer):
     """The engine's pre-activation copy (cropped input, pooling before ReLU, its own input
     gradient for the first conv) climbs exactly as the original model's gradient says."""
+    images = noise(3, seed=8)
+    maps = np.array([0, 3, 5])
+    engine = AscentEngine(planted_cnn, [layer])
+    moved, values = engine.step(images, objectives.channels(layer, maps), 0.05)
+    objective, expected, gradient = reference_step(planted_cnn, layer, images, maps, 0.05)
+    np.testing.assert_allclose(values.numpy(), objective, rtol=1e-5)
+    np.testing.assert_allclose(moved.numpy(), expected, atol=1e-5)
+    if layer == "Conv2D_3":  # the last two rows and columns never reach Conv2D_3
+        assert np.all(gradient[:, 26:, :, :] == 0)
+
+
+def reference_step(model, layer: str, images: np.ndarray, maps: np.ndarray, epsilon: float):
+    """(objective, image after one step, gradient) of each image climbing the mean activation
+    of its map, by the original model's own gradient and the update rule (RMS-normalised step,
+    then standardised over all pixels and channels)."""
     import keras
     import tensorflow as tf
 
-    engine = AscentEngine(planted_cnn, [layer])
-    images = tf.constant(noise(3, seed=8))
-    maps = np.array([0, 3, 5])
-    moved, values = engine.step(images, objectives.channels(layer, maps), 0.05)
-    original = keras.Model(planted_cnn.inputs, planted_cnn.get_layer(layer).output)
+    images = tf.constant(images)
+    original = keras.Model(model.inputs, model.get_layer(layer).output)
     with tf.GradientTape() as tape:
         tape.watch(images)
         activation = original(images)
         chosen = tf.one_hot(maps, activation.shape[-1])[:, None, None, :]
         objective = tf.reduce_mean(tf.reduce_sum(activation * chosen, axis=3), axis=[1, 2])
         total = tf.reduce_sum(objective)
-    gradient = tape.gradient(total, images)
-    rms = tf.sqrt(tf.reduce_mean(tf.square(gradient), axis=[1, 2, 3], keepdims=True))
-    expected = images + 0.05 * gradient / (rms + 1e-7)
-    expected = (
-        expected - tf.reduce_mean(expected, axis=[1, 2, 3], keepdims=True)
-    ) / tf.math.reduce_std(expected, axis=[1, 2, 3], keepdims=True)
-    np.testing.assert_allclose(values.numpy(), objective.numpy(), rtol=1e-5)
-    np.testing.assert_allclose(moved.numpy(), expected.numpy(), atol=1e-5)
-    if layer == "Conv2D_3":  # the last two rows and columns never reach Conv2D_3
-        assert np.all(gradient.numpy()[:, 26:, :, :] == 0)
+    gradient = tape.gradient(total, images).numpy()
+    rms = np.sqrt(np.mean(gradient**2, axis=(1, 2, 3), keepdims=True))
+    expected = standardise_images(images.numpy() + epsilon * gradient / (rms + 1e-7))
+    return objective.numpy(), expected, gradient
 
 
 def test_auto_compute_dtype_follows_the_cpu(tmp_path, monkeypatch):
@@ -320,3 +328,70 @@ def test_auto_compute_dtype_follows_the_cpu(tmp_path, monkeypatch):
     assert resolve_compute_dtype("auto", str(native)) == "float32"
     with pytest.raises(CnnLensError, match="dtype"):
         resolve_compute_dtype("float8")
+
+
+# ---- colour models and bounded input ranges ----
+
+COLOUR_SHAPE = (16, 16, 3)
+UNIT = Preprocessing("unit", 0.0, 255.0, 0.0, 1.0)
+RAW = Preprocessing("none", low=0.0, high=255.0)
+
+
+@pytest.fixture(scope="module")
+def colour_cnn():
+    """A small functional colour CNN with its own layer names, 16x16x3 inputs: map 0 of
+    ``hue`` sees red (red minus green and blue over a 3x3 window), map 1 green, map 2 blue;
+    map 3 and ``texture`` are random."""
+    import keras
+
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input(COLOUR_SHAPE, name="picture")
+    hue = keras.layers.Conv2D(4, 3, activation="relu", name="hue")(inputs)
+    pooled = keras.layers.MaxPooling2D(2, name="shrink")(hue)
+    texture = keras.layers.Conv2D(6, 3, activation="relu", name="texture")(pooled)
+    flat = keras.layers.Flatten(name="flat")(texture)
+    outputs = keras.layers.Dense(3, activation="softmax", name="colour_class")(flat)
+    model = keras.Model(inputs, outputs)
+    kernel, bias = model.get_layer("hue").get_weights()
+    for colour in range(3):
+        kernel[:, :, :, colour] = -1.0 / 9
+        kernel[:, :, colour, colour] = 2.0 / 9
+        bias[colour] = 0.0
+    model.get_layer("hue").set_weights([kernel, bias])
+    return model
+
+
+def colour_noise(count: int, seed: int = 0) -> np.ndarray:
+    return standardise_images(np.random.default_rng(seed).uniform(-1, 1, (count, *COLOUR_SHAPE)))
+
+
+def test_a_colour_step_follows_the_update_rule_and_standardises_over_all_channels(colour_cnn):
+    images = colour_noise(2, seed=4)
+    maps = np.array([1, 4])
+    engine = AscentEngine(colour_cnn, ["texture"])
+    moved, values = engine.step(images, objectives.channels("texture", maps), 0.05)
+    objective, expected, _ = reference_step(colour_cnn, "texture", images, maps, 0.05)
+    np.testing.assert_allclose(values.numpy(), objective, rtol=1e-5)
+    np.testing.assert_allclose(moved.numpy(), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("preprocessing", [UNIT, RAW])
+def test_bounded_ranges_clip_every_step_and_count_epsilon_in_sixths_of_the_span(
+    colour_cnn, preprocessing
+):
+    import tensorflow as tf
+
+    param = Pixels(preprocessing)
+    low, high = preprocessing.low, preprocessing.high
+    state = tf.constant(np.full((1, 4, 4, 3), (low + high) / 2, np.float32))
+    gradient = tf.constant(np.random.default_rng(1).normal(size=(1, 4, 4, 3)), tf.float32)
+    moved = param.update(state, gradient, tf.constant(0.3)).numpy()
+    step = (moved - state.numpy()).reshape(-1)
+    assert np.sqrt(np.mean(step**2)) == pytest.approx(0.3 * (high - low) / 6, rel=1e-4)
+    pushed = param.update(state, gradient, tf.constant(100.0)).numpy()
+    assert pushed.min() == low and pushed.max() == high
+    engine = AscentEngine(colour_cnn, ["hue"], param=param)
+    start = preprocessing.project((low + high) / 2 + colour_noise(2, seed=2) * (high - low) / 6)
+    result = render(engine, start, objectives.channels("hue", [0, 2]), 40, 0.1)
+    assert low <= result.images.min() and result.images.max() <= high
+    assert np.all(result.objective > result.history[:, 0])

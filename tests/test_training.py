@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from cnnlens import training
 from cnnlens.data import one_hot
 from cnnlens.errors import CnnLensError
@@ -54,3 +53,23 @@ def test_records_round_trip_through_csv_rows() -> None:
     rows = [{key: str(value) for key, value in row.items()} for row in confusion_rows(confusion)]
     np.testing.assert_array_equal(confusion_from_rows(rows), confusion)
     assert history_from_rows([{"epoch": "1", "loss": "0.5"}]) == [{"epoch": 1.0, "loss": 0.5}]
+
+
+def test_a_model_giving_logits_is_evaluated_through_a_softmax() -> None:
+    import keras
+    from cnnlens.training_records import imported_metrics_record
+
+    logits = keras.Sequential([keras.Input((3,)), keras.layers.Dense(3, use_bias=False)])
+    logits.layers[-1].set_weights([np.diag([4.0, 4.0, 4.0]).astype(np.float32)])
+    images = np.eye(3, dtype=np.float32)[[0, 1, 2, 0]]
+    labels = one_hot(np.array([0, 1, 2, 1]), 3)
+    probabilities = training.class_probabilities(logits, images, logits=True)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    evaluation = training.evaluate(logits, images, labels, logits=True)
+    assert evaluation.accuracy == 0.75
+    wrong = np.exp(4.0) / (np.exp(4.0) + 2)  # the last image: true class 1 gets e^0 / sum
+    expected_loss = (3 * -np.log(wrong) - np.log(1 / (np.exp(4.0) + 2))) / 4
+    assert evaluation.loss == pytest.approx(expected_loss)
+    record = imported_metrics_record(evaluation, "/models/own.keras", "ab" * 32, True, "CPU")
+    assert record["model"] == "imported" and record["source_sha256"] == "ab" * 32
+    assert record["test_errors"] == 1 and record["output"].startswith("logits")

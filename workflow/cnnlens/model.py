@@ -21,6 +21,16 @@ POOLING_LAYERS = {
     "max_pool": keras.layers.MaxPooling2D,
     "average_pool": keras.layers.AveragePooling2D,
 }
+#: What Keras raises for a model file it cannot load (a bad config, unknown layers, bad weights).
+LOAD_ERRORS = (ValueError, TypeError, KeyError, AttributeError, OSError, ImportError, RuntimeError)
+GLOBAL_POOLING_LAYERS = (keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D)
+#: Layers that are an activation function, by the name of the function.
+ACTIVATION_LAYERS = {
+    keras.layers.ReLU: "relu",
+    keras.layers.LeakyReLU: "leaky_relu",
+    keras.layers.ELU: "elu",
+    keras.layers.Softmax: "softmax",
+}
 
 
 def build_cnn(
@@ -90,46 +100,104 @@ def load_cnn(path: str | os.PathLike) -> keras.Model:
         return keras.models.load_model(location)
 
 
+def load_user_model(path: str | os.PathLike) -> keras.Model:
+    """Load the user's own ``.keras`` model (``model.file``) without compiling it, or a
+    one-line error: a file Keras cannot load is damaged or needs code it does not know."""
+    try:
+        return keras.models.load_model(os.path.expanduser(path), compile=False)
+    except LOAD_ERRORS as error:
+        lines = str(error).strip().splitlines()
+        reason = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+        raise CnnLensError(
+            f"model.file {os.fspath(path)}: Keras cannot load it ({reason[:300]}); save the "
+            "model again with model.save('name.keras')"
+        ) from None
+
+
+def float32_copy(model: keras.Model) -> keras.Model:
+    """``model`` with every layer computing in float32 (a mixed-precision model's copy, with
+    the same weights); a float32 model as it is."""
+    if all(layer.dtype_policy.name == "float32" for layer in model.layers):
+        return model
+    config = model.get_config()
+    for layer in config["layers"]:
+        layer["config"]["dtype"] = "float32"
+    copy = type(model).from_config(config)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def gives_logits(model: keras.Model) -> bool:
+    """Whether the model's output layer is linear (logits), not softmax probabilities."""
+    return activation_name(chain_layers(model)[-1]) == "linear"
+
+
 def kind_of(layer: keras.layers.Layer) -> str:
-    """The layer's kind in a :class:`~cnnlens.network.Network`: conv, pool, flatten, dense."""
+    """The layer's kind in a :class:`~cnnlens.network.Network`: conv, pool, flatten (also a
+    global pooling, which makes maps one flat vector), dense, or other."""
     if isinstance(layer, keras.layers.Conv2D):
         return "conv"
     if isinstance(layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
         return "pool"
-    if isinstance(layer, keras.layers.Flatten):
+    if isinstance(layer, GLOBAL_POOLING_LAYERS + (keras.layers.Flatten,)):
         return "flatten"
     if isinstance(layer, keras.layers.Dense):
         return "dense"
     return "other"
 
 
+def activation_name(layer: keras.layers.Layer) -> str | None:
+    """The activation ``layer`` applies, by name (``relu`` for a ReLU layer, ``linear`` for a
+    conv or dense layer without one), or None for layers that apply none."""
+    for layer_type, name in ACTIVATION_LAYERS.items():
+        if isinstance(layer, layer_type):
+            return name
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "__name__", None) if activation is not None else None
+
+
 def window_of(layer: keras.layers.Layer) -> Window | None:
-    """How a square conv or pooling layer moves over its input (None for other layers)."""
+    """How a square conv or pooling layer moves over its input (None for other layers); a
+    dilated kernel as the window it spans."""
     config = layer.get_config()
     kind = kind_of(layer)
     if kind == "conv":
         kernel, strides = config["kernel_size"], config["strides"]
+        dilation = config["dilation_rate"]
     elif kind == "pool":
         kernel, strides = config["pool_size"], config["strides"] or config["pool_size"]
+        dilation = (1, 1)
     else:
         return None
-    if len(set(kernel)) != 1 or len(set(strides)) != 1:
+    if len(set(kernel)) != 1 or len(set(strides)) != 1 or len(set(dilation)) != 1:
         raise CnnLensError(
             f"layer {layer.name} has a non-square window {tuple(kernel)}; only square "
             "kernels and pools are supported"
         )
-    return Window(int(kernel[0]), int(strides[0]), config.get("padding", "valid"))
+    span = (int(kernel[0]) - 1) * int(dilation[0]) + 1
+    return Window(span, int(strides[0]), config.get("padding", "valid"))
+
+
+def chain_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """The model's layers from input to output, its input layer left out (a functional
+    model lists it, a Sequential one does not)."""
+    return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
 
 
 def describe(model: keras.Model) -> Network:
     """The network as data, read from ``model`` itself: shapes, kinds, receptive fields."""
     field: tuple[int, int, int] | None = (1, 1, 0)
     layers = []
-    for layer in model.layers:
-        activation = getattr(layer, "activation", None)
-        name = getattr(activation, "__name__", None) if activation is not None else None
+    for layer in chain_layers(model):
+        input_shape = layer.input.shape[1:]
         described, field = layer_from_window(
-            layer.name, kind_of(layer), layer.output.shape[1:], window_of(layer), field, name
+            layer.name,
+            kind_of(layer),
+            layer.output.shape[1:],
+            window_of(layer),
+            field,
+            activation_name(layer),
+            int(input_shape[0]) if len(input_shape) == 3 else None,
         )
         layers.append(described)
     return Network(tuple(int(side) for side in model.input_shape[1:]), tuple(layers))
@@ -137,11 +205,16 @@ def describe(model: keras.Model) -> Network:
 
 def summary_text(model: keras.Model) -> str:
     """A plain-text layer table of ``model``: name, type, output shape, parameters."""
-    header = f"{'layer':<12} {'type':<14} {'output shape':<16} {'parameters':>10}"
+    layers = chain_layers(model)
+    named = max([12, *(len(layer.name) for layer in layers)])
+    typed = max([14, *(len(type(layer).__name__) for layer in layers)])
+    header = f"{'layer':<{named}} {'type':<{typed}} {'output shape':<16} {'parameters':>10}"
     lines = [f"Model: {model.name}", header, "-" * len(header)]
-    for layer in model.layers:
+    for layer in layers:
         shape = "x".join(str(size) for size in layer.output.shape[1:])
         kind = type(layer).__name__
-        lines.append(f"{layer.name:<12} {kind:<14} {shape:<16} {layer.count_params():>10,}")
+        lines.append(
+            f"{layer.name:<{named}} {kind:<{typed}} {shape:<16} {layer.count_params():>10,}"
+        )
     lines += ["-" * len(header), f"total parameters: {model.count_params():,}"]
     return "\n".join(lines) + "\n"

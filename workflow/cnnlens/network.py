@@ -149,10 +149,23 @@ class Window:
             return -(-size // self.stride)
         return (size - self.kernel) // self.stride + 1
 
-    def receptive(self, field: tuple[int, int, int]) -> tuple[int, int, int]:
-        """(size, stride, offset) of the next layer from the previous layer's."""
+    def leading_padding(self, size: int | None = None) -> int:
+        """Rows (or columns) of zeros "same" padding puts before an input of ``size``: half of
+        all the padding, rounded down, as TensorFlow splits it ((kernel - 1) // 2 for stride 1,
+        and when ``size`` is not known)."""
+        if self.padding != "same":
+            return 0
+        if size is None:
+            return (self.kernel - 1) // 2
+        return max((self.output_size(size) - 1) * self.stride + self.kernel - size, 0) // 2
+
+    def receptive(
+        self, field: tuple[int, int, int], input_size: int | None = None
+    ) -> tuple[int, int, int]:
+        """(size, stride, offset) of the next layer from the previous layer's (whose outputs,
+        this layer's input, are ``input_size`` rows high)."""
         size, stride, offset = field
-        pad = (self.kernel - 1) // 2 if self.padding == "same" else 0
+        pad = self.leading_padding(input_size)
         return size + (self.kernel - 1) * stride, stride * self.stride, offset - pad * stride
 
 
@@ -163,10 +176,12 @@ def layer_from_window(
     window: Window | None,
     field: tuple[int, int, int] | None,
     activation: str | None = None,
+    input_size: int | None = None,
 ) -> tuple[Layer, tuple[int, int, int] | None]:
-    """A :class:`Layer` and the receptive field its successors build on."""
+    """A :class:`Layer` and the receptive field its successors build on (``input_size``: the
+    rows of the layer's input, which "same" padding with strides needs)."""
     if field is not None and window is not None:
-        field = window.receptive(field)
+        field = window.receptive(field, input_size)
     if len(output_shape) != 3:
         field = None
     size, stride, offset = field if field is not None else (None, None, None)

@@ -223,7 +223,8 @@ def check_data_sizes(settings: Settings, facts: DatasetFacts) -> None:
             )
     train = settings.data.subset.train or facts.train_size
     test = settings.data.subset.test or facts.test_size
-    if settings.training.validation_size >= train:
+    trained = not settings.model.file  # a model.file is not trained: no validation split
+    if trained and settings.training.validation_size >= train:
         raise CnnLensError(
             f"training.validation_size {settings.training.validation_size} leaves no training "
             f"images of {train}; lower it or raise data.subset.train"
@@ -307,4 +308,16 @@ def check_dream(settings: Settings, described: Network) -> None:
     if not fine_render_names(dream.fine):
         raise CnnLensError(
             "dream.fine has nothing to dream: give a layer a non-zero weight or list maps"
+        )
+    check_max_side(dream.max_side, described)
+
+
+def check_max_side(max_side: int, described: Network) -> None:
+    """``dream.max_side`` is at least the model's input side (photos are never shrunk below
+    the model's input)."""
+    side = max(described.input_shape[:2])
+    if max_side < side:
+        raise CnnLensError(
+            f"dream.max_side {max_side} is smaller than the model's input "
+            f"({shape_text(described.input_shape)}); set it to at least {side}"
         )

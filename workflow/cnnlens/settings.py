@@ -285,6 +285,28 @@ class Atlas:
     frame_ms: int
 
 
+# ---- attribution ----
+
+
+@dataclasses.dataclass(frozen=True)
+class AttributionMethods:
+    """The keys of ``attribution`` the methods' results depend on."""
+
+    smoothgrad_samples: int
+    smoothgrad_noise: float
+    integrated_gradients_steps: int
+    blur_sigma: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Attribution(AttributionMethods):
+    """``attribution``: the methods, the deletion curves and the maps named per class."""
+
+    deletion_images: int
+    deletion_step: float
+    top_maps: int
+
+
 # ---- the whole config ----
 
 
@@ -300,6 +322,7 @@ class Settings:
     oip: Oip
     dream: Dream
     atlas: Atlas
+    attribution: Attribution
 
 
 # ---- building ----

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -135,13 +136,26 @@ def fit(
     return recorder.rows, time.perf_counter() - started
 
 
-def evaluate(model: keras.Model, images: np.ndarray, labels_one_hot: np.ndarray) -> Evaluation:
-    """Cross-entropy (without the L2 penalty), accuracy, per-class accuracy and confusion."""
-    probabilities = model.predict(images, batch_size=1000, verbose=0).astype(np.float64)
+def class_probabilities(model: keras.Model, images: np.ndarray, logits: bool = False) -> np.ndarray:
+    """The model's class probabilities (N, classes) as float64; ``logits``: the model gives
+    logits (a linear output layer), turned into probabilities by a softmax here."""
+    outputs = model.predict(images, batch_size=1000, verbose=0).astype(np.float64)
+    if not logits:
+        return outputs
+    shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def evaluate(
+    model: keras.Model, images: np.ndarray, labels_one_hot: np.ndarray, logits: bool = False
+) -> Evaluation:
+    """Cross-entropy (without the L2 penalty), accuracy, per-class accuracy and confusion
+    (``logits``: see :func:`class_probabilities`)."""
+    probabilities = class_probabilities(model, images, logits)
     true = np.argmax(labels_one_hot, axis=1)
     predicted = np.argmax(probabilities, axis=1)
     loss = -np.mean(np.log(np.clip(probabilities[np.arange(len(true)), true], 1e-12, None)))
-    classes = labels_one_hot.shape[1]
+    classes = max(labels_one_hot.shape[1], probabilities.shape[1])  # one per model output
     confusion = np.zeros((classes, classes), dtype=np.int64)
     np.add.at(confusion, (true, predicted), 1)
     per_class = np.diag(confusion) / np.maximum(confusion.sum(axis=1), 1)

@@ -20,7 +20,17 @@ class Evaluation:
     loss: float
     accuracy: float
     per_class_accuracy: list[float]
-    confusion: np.ndarray  # (10, 10): rows true class, columns predicted class
+    confusion: np.ndarray  # (classes, classes): rows true class, columns predicted class
+
+
+def test_metrics(evaluation: Evaluation) -> dict[str, Any]:
+    """The test-set part of ``metrics.json``: loss, accuracy, errors, accuracy per class."""
+    return {
+        "test_loss": evaluation.loss,
+        "test_accuracy": evaluation.accuracy,
+        "test_errors": int(evaluation.confusion.sum() - np.trace(evaluation.confusion)),
+        "per_class_accuracy": dict(enumerate(evaluation.per_class_accuracy)),
+    }
 
 
 def metrics_record(
@@ -28,12 +38,24 @@ def metrics_record(
 ) -> dict[str, Any]:
     """The content of ``metrics.json``."""
     return {
-        "test_loss": evaluation.loss,
-        "test_accuracy": evaluation.accuracy,
-        "test_errors": int(evaluation.confusion.sum() - np.trace(evaluation.confusion)),
-        "per_class_accuracy": dict(enumerate(evaluation.per_class_accuracy)),
+        **test_metrics(evaluation),
         "epochs": len(history),
         "training_seconds": round(seconds, 2),
+        "device": device,
+    }
+
+
+def imported_metrics_record(
+    evaluation: Evaluation, source: str, sha256: str, logits: bool, device: str
+) -> dict[str, Any]:
+    """The content of ``metrics.json`` for a model taken as it is from ``model.file``: the
+    test metrics as for a trained model, where it came from, and what its output gives."""
+    return {
+        **test_metrics(evaluation),
+        "model": "imported",
+        "source": source,
+        "source_sha256": sha256,
+        "output": "logits (softmax applied for these metrics)" if logits else "softmax",
         "device": device,
     }
 

@@ -11,7 +11,7 @@ ACTIVATIONS = config["activations"]
 ACTIVATION_LAYERS = ACTIVATIONS["layers"]
 ACTIVATION_PAIRS = [f"{first}_vs_{second}" for first, second in ACTIVATIONS["pairs"]]
 TEST_IMAGES = {
-    "model": rules.train.output.model,
+    "model": MODEL_FILES.model,
     "test_imgs": rules.prepare_data.output.test_imgs,
     "y_test": rules.prepare_data.output.y_test,
 }
@@ -37,6 +37,7 @@ checkpoint select_examples:
         examples=ACTIVATIONS["examples"],
         pairs=ACTIVATIONS["pairs"],
         layers=ACTIVATION_LAYERS,
+        class_names=CLASS_NAMES,
     log:
         log_path("activations/select_examples"),
     benchmark:
@@ -66,6 +67,7 @@ rule activation_figures:
     params:
         grid=ACTIVATIONS["grid"],
         layers=ACTIVATION_LAYERS,
+        class_names=CLASS_NAMES,
     log:
         log_path("activations/figures_{index}"),
     benchmark:
@@ -163,6 +165,7 @@ rule compare_classes:
         layers=ACTIVATION_LAYERS,
         grid=settings.keys_of(settings.GridLayout, ACTIVATIONS["grid"]),
         compare=ACTIVATIONS["compare"],
+        class_names=CLASS_NAMES,
     log:
         log_path("activations/compare_{first}_vs_{second}"),
     benchmark:

@@ -50,7 +50,8 @@ rule atlas_site:
         tables=rules.atlas_examples.output.tables,
         predictions=rules.atlas_examples.output.predictions,
         test_imgs=rules.prepare_data.output.test_imgs,
-        network=rules.train.output.network,
+        manifest=rules.prepare_data.output.manifest,  # the preprocessing: the input range
+        network=MODEL_FILES.network,
         examples=rules.select_examples.output.examples,
         oip_chunks=[
             chunk
@@ -84,6 +85,7 @@ rule atlas_site:
         dream_layer=DREAM_LAYER,
         oip_colormap=OIP["colormap"],
         tile_colormap=ACTIVATIONS["grid"]["colormap"],
+        class_names=CLASS_NAMES,
     log:
         log_path("atlas/site"),
     benchmark:

@@ -17,13 +17,20 @@ DREAM_OIP_INPUTS = {
     else [],
     "oips": plan.oip_files(NETWORK, DREAM_LAYER, ".npy") if DREAM_WITH_OIPS else [],
 }
-DREAM_INPUTS = {"photo": "results/dreams/{photo}/photo.npy", "model": rules.train.output.model}
+# Every dream keeps to the model's input range, which the data stage's manifest records.
+DREAM_INPUTS = {
+    "photo": "results/dreams/{photo}/photo.npy",
+    "model": MODEL_FILES.model,
+    "manifest": rules.prepare_data.output.manifest,
+}
 
 
 rule dream_photo:
-    """Read a photo, make it grey, cap its size and standardise it (unusable files stop here)."""
+    """Read a photo (grey for a grey model, colour for a colour one), cap its size and put it
+    into the model's input range (unusable files stop here)."""
     input:
         photo=DREAM_PHOTO_FILE,
+        manifest=DREAM_INPUTS["manifest"],
         library=library_of("dream_photo"),
     output:
         array=DREAM_INPUTS["photo"],
@@ -31,6 +38,7 @@ rule dream_photo:
     params:
         max_side=DREAM["max_side"],
         min_side=min(NETWORK.input_shape[:2]),
+        channels=NETWORK.input_shape[2],
     log:
         log_path("dream_photo/{photo}"),
     benchmark:

@@ -13,7 +13,13 @@ OIP_SEARCH = {
     "seed": config["seed"],
     "search": settings.keys_of(settings.OipSearch, OIP),
 }
-OIP_INPUTS = {"model": rules.train.output.model, "test_imgs": rules.prepare_data.output.test_imgs}
+# The manifest says the model's input range (model.preprocessing), which the ascent keeps to.
+MANIFEST = rules.prepare_data.output.manifest
+OIP_INPUTS = {
+    "model": MODEL_FILES.model,
+    "test_imgs": rules.prepare_data.output.test_imgs,
+    "manifest": MANIFEST,
+}
 NODE_DIRECTORY = f"results/oips/{OIP['node_oips']['layer']}/nodes"
 # conv layers, then dense layers (their units are 1x1 maps to the search)
 OIP_LAYERS = [*OIP["layers"], *plan.oip_dense_layers(SETTINGS, NETWORK)]
@@ -79,6 +85,7 @@ for oip_layer in OIP_LAYERS:
         localrule: True  # light; made in a loop, so not in the Snakefile's localrules list
         input:
             chunks=plan.chunk_files(NETWORK, oip_layer, OIP["maps_per_job"]),
+            manifest=MANIFEST,
             library=library_of("oip_figures"),
         output:
             # per-map figures are not report entries: the atlas shows every map
@@ -116,7 +123,8 @@ for oip_layer in OIP_LAYERS:
 rule oip_nodes:
     """One OIP per node (i, j) of each chosen map: what maximising a single position gives."""
     input:
-        model=rules.train.output.model,
+        model=MODEL_FILES.model,
+        manifest=MANIFEST,
         library=library_of("oip_nodes"),
     output:
         arrays=plan.map_files(NODE_DIRECTORY, OIP["node_oips"]["maps"], ".npy"),

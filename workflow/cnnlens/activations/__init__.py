@@ -10,8 +10,10 @@ figure jobs, which load what it read out, start without it:
 * ``grids``: one image's layer activation as a mosaic of tiles, one per map or node;
 * ``statistics``: per class and unit, mean and variance over the test set, and per image
   each map's mean activation;
-* ``comparison``: two classes compared map by map (Cohen's d, AUC, rankings, separation);
-* ``archive``: named arrays saved to and loaded from one ``.npz``.
+* ``comparison``: two classes compared map by map (Cohen's d, AUC, rankings, separation).
+
+Classes are named by the class names the rules pass (``CLASS_NAMES``: MNIST's are the digits);
+a model whose last layer is linear gives logits, read as probabilities through a softmax.
 
 Nothing is imported here, so importing one module loads only what that module needs.
 """

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from cnnlens.activations.examples import class_name
 from cnnlens.activations.statistics import ClassStatistics
 from cnnlens.errors import CnnLensError
 
@@ -108,13 +109,14 @@ class Comparison:
         return rows, columns, per_map[np.arange(len(flat)), flat]
 
 
-def class_members(statistics: ClassStatistics, digit: int) -> np.ndarray:
-    """Which images are of class ``digit``: a boolean mask, or an error if there are < 2."""
-    members = statistics.labels == digit
+def class_members(statistics: ClassStatistics, class_label: int) -> np.ndarray:
+    """Which images are of class ``class_label``: a boolean mask, or an error if there are < 2."""
+    members = statistics.labels == class_label
     if members.sum() < 2:
         raise CnnLensError(
-            f"the test set has {members.sum()} image(s) of class {digit}, too few to compare; "
-            "use more test images (data.subset.test) or another pair in activations.pairs"
+            f"the test set has {members.sum()} image(s) of class {class_label}, too few to "
+            "compare; use more test images (data.subset.test) or another pair in "
+            "activations.pairs"
         )
     return members
 
@@ -161,8 +163,11 @@ def compare_layers(
     return [compare_classes(statistics, layer, first, second) for layer in layers]
 
 
-def ranking_rows(comparison: Comparison) -> list[dict[str, Any]]:
-    """The ranking CSV: every map or node, best separating first, with its statistics."""
+def ranking_rows(
+    comparison: Comparison, class_names: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """The ranking CSV: every map or node, best separating first, with its statistics; the
+    output layer's nodes also by their class name (last column ``class_name``)."""
     first, second = comparison.first, comparison.second
     unit = comparison.unit_name
     if comparison.is_spatial:
@@ -187,13 +192,18 @@ def ranking_rows(comparison: Comparison) -> list[dict[str, Any]]:
                 best_column=int(point_columns[index]),
                 best_point_effect_size=round(float(point_effects[index]), 4),
             )
+        if comparison.classes:
+            row["class_name"] = class_name(class_names, index)
         rows.append(row)
     return rows
 
 
-def separation_rows(comparisons: Sequence[Comparison], large_effect: float) -> list[dict[str, Any]]:
+def separation_rows(
+    comparisons: Sequence[Comparison], large_effect: float, class_names: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """Per layer: how well its best map or node, and its maps or nodes overall, separate the
-    two classes (|Cohen's d| of the per-image map means, and the AUC folded to 0.5..1)."""
+    two classes (|Cohen's d| of the per-image map means, and the AUC folded to 0.5..1); the
+    classes' names in the last two columns."""
     rows = []
     for comparison in comparisons:
         magnitude = np.abs(comparison.map_effect)
@@ -213,6 +223,8 @@ def separation_rows(comparisons: Sequence[Comparison], large_effect: float) -> l
                 "large_effect_units": int((magnitude >= large_effect).sum()),
                 "large_effect_fraction": round(float((magnitude >= large_effect).mean()), 4),
                 "silent_units": int(comparison.silent_units().size),
+                "first_name": class_name(class_names, comparison.first),
+                "second_name": class_name(class_names, comparison.second),
             }
         )
     return rows

@@ -16,8 +16,8 @@ from cnnlens.errors import CnnLensError
 
 @dataclass(frozen=True)
 class ExampleSet:
-    """The selected images (N, H, W), their activations ({layer: (N, *shape)}), and the name
-    of the model's output layer (whose nodes are the classes)."""
+    """The selected images ((N, H, W) grey, (N, H, W, 3) colour), their activations ({layer:
+    (N, *shape)}), and the name of the model's output layer (whose nodes are the classes)."""
 
     examples: tuple[Example, ...]
     images: np.ndarray
@@ -44,7 +44,7 @@ class ExampleSet:
         return self.examples[self.position(index)]
 
     def image(self, index: int) -> np.ndarray:
-        """The (standardised) input image of test image ``index``, (H, W)."""
+        """The (prepared) input image of test image ``index``, (H, W) or (H, W, 3)."""
         return self.images[self.position(index)]
 
     def activation(self, layer: str, index: int) -> np.ndarray:

@@ -30,12 +30,19 @@ class Example:
     def confidence(self) -> float:
         return float(self.probabilities[self.predicted])
 
-    def describe(self) -> str:
-        """One line for figure titles: ``test image 1816: label 4, predicted 4 (p = 0.998)``."""
+    def describe(self, class_names: Sequence[str] | None = None) -> str:
+        """One line for figure titles: ``test image 1816: label 4, predicted 4 (p = 0.998)``,
+        the classes by their names (``label Sandal, predicted Sneaker``)."""
         return (
-            f"test image {self.index}: label {self.label}, predicted {self.predicted} "
-            f"(p = {self.confidence:.3f})"
+            f"test image {self.index}: label {class_name(class_names, self.label)}, "
+            f"predicted {class_name(class_names, self.predicted)} (p = {self.confidence:.3f})"
         )
+
+
+def class_name(class_names: Sequence[str] | None, label: int) -> str:
+    """The name of class ``label`` (its number as text without names; MNIST's names are the
+    digits, so its titles read the same either way)."""
+    return str(class_names[int(label)]) if class_names else str(int(label))
 
 
 def lowest(indices: np.ndarray, keys: np.ndarray, count: int) -> np.ndarray:
@@ -44,15 +51,15 @@ def lowest(indices: np.ndarray, keys: np.ndarray, count: int) -> np.ndarray:
 
 
 def most_confident(
-    probabilities: np.ndarray, labels: np.ndarray, digit: int, count: int
+    probabilities: np.ndarray, labels: np.ndarray, class_label: int, count: int
 ) -> np.ndarray:
-    """Indices of the ``count`` correctly classified images of ``digit`` that the model is
+    """Indices of the ``count`` correctly classified images of ``class_label`` that the model is
     surest of: the least probability left for the other classes (ties: lower index first).
 
-    Summing the others' probabilities keeps the order where p(digit) rounds to 1.0 in float32.
+    Summing the others' probabilities keeps the order where p(class_label) rounds to 1.0 in float32.
     """
-    right = np.flatnonzero((labels == digit) & (probabilities.argmax(axis=1) == digit))
-    others = np.delete(probabilities[right], digit, axis=1).sum(axis=1)
+    right = np.flatnonzero((labels == class_label) & (probabilities.argmax(axis=1) == class_label))
+    others = np.delete(probabilities[right], class_label, axis=1).sum(axis=1)
     return lowest(right, others, count)
 
 
@@ -66,12 +73,12 @@ def ambiguity(probabilities: np.ndarray, first: int, second: int) -> np.ndarray:
 
 
 def most_ambiguous(
-    probabilities: np.ndarray, labels: np.ndarray, digit: int, other: int, count: int
+    probabilities: np.ndarray, labels: np.ndarray, class_label: int, other: int, count: int
 ) -> np.ndarray:
-    """Indices of the ``count`` true images of ``digit`` that the model finds most torn
-    between ``digit`` and ``other`` (ties: lower index first)."""
-    members = np.flatnonzero(labels == digit)
-    return lowest(members, -ambiguity(probabilities[members], digit, other), count)
+    """Indices of the ``count`` true images of ``class_label`` that the model finds most torn
+    between ``class_label`` and ``other`` (ties: lower index first)."""
+    members = np.flatnonzero(labels == class_label)
+    return lowest(members, -ambiguity(probabilities[members], class_label, other), count)
 
 
 def select_examples(
@@ -79,23 +86,28 @@ def select_examples(
     labels: np.ndarray,
     examples: Examples,
     pairs: Sequence[tuple[int, int]],
+    class_names: Sequence[str] | None = None,
 ) -> list[Example]:
     """The test images to draw, in the order: clear ones per class, ambiguous ones per pair,
-    listed ones; an image chosen for several reasons appears once with all of them."""
+    listed ones; an image chosen for several reasons appears once with all of them. The
+    reasons name the classes by ``class_names`` (``clear Coat (rank 1)``)."""
     labels = np.asarray(labels).astype(np.int64)
     reasons: dict[int, list[str]] = {}
-    for digit in examples.classes:
-        chosen = most_confident(probabilities, labels, digit, examples.confident_per_class)
+    for class_label in examples.classes:
+        chosen = most_confident(probabilities, labels, class_label, examples.confident_per_class)
         for rank, index in enumerate(chosen, start=1):
-            reasons.setdefault(int(index), []).append(f"clear {digit} (rank {rank})")
+            reasons.setdefault(int(index), []).append(
+                f"clear {class_name(class_names, class_label)} (rank {rank})"
+            )
     for first, second in pairs:
-        for digit, other in ((first, second), (second, first)):
+        for class_label, other in ((first, second), (second, first)):
             chosen = most_ambiguous(
-                probabilities, labels, digit, other, examples.ambiguous_per_class
+                probabilities, labels, class_label, other, examples.ambiguous_per_class
             )
             for rank, index in enumerate(chosen, start=1):
                 reasons.setdefault(int(index), []).append(
-                    f"ambiguous {digit} vs {other} (rank {rank})"
+                    f"ambiguous {class_name(class_names, class_label)} vs "
+                    f"{class_name(class_names, other)} (rank {rank})"
                 )
     for index in examples.test_indices:
         if not 0 <= index < len(labels):
@@ -115,16 +127,21 @@ def significant(value: float, digits: int = 6) -> float:
     return float(f"{float(value):.{digits}g}")
 
 
-def example_rows(examples: Sequence[Example]) -> list[dict[str, Any]]:
-    """The rows of ``examples.csv``: index, label, predicted, confidence, p0, p1, ..., why."""
+def example_rows(
+    examples: Sequence[Example], class_names: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """The rows of ``examples.csv``: index, label, predicted, confidence, p0, p1, ..., why
+    (p<k> by class number), label_name, predicted_name."""
     return [
         {
             "index": example.index,
             "label": example.label,
             "predicted": example.predicted,
             "confidence": significant(example.confidence),
-            **{f"p{digit}": significant(p) for digit, p in enumerate(example.probabilities)},
+            **{f"p{label}": significant(p) for label, p in enumerate(example.probabilities)},
             "why": "; ".join(example.reasons),
+            "label_name": class_name(class_names, example.label),
+            "predicted_name": class_name(class_names, example.predicted),
         }
         for example in examples
     ]
@@ -147,8 +164,10 @@ def examples_index(rows: Sequence[Mapping[str, Any]], layers: Sequence[str]) -> 
         folder = f"test_{row['index']}"
         links = [f"[overview]({folder}/overview.png)"]
         links += [f"[{layer}]({folder}/{layer}.png)" for layer in layers]
+        label = row.get("label_name") or row["label"]
+        predicted = row.get("predicted_name") or row["predicted"]
         lines.append(
-            f"| {row['index']} | {row['label']} | {row['predicted']} | "
+            f"| {row['index']} | {label} | {predicted} | "
             f"{float(row['confidence']):.3f} | {row['why']} | {' '.join(links)} |"
         )
     return "\n".join(lines) + "\n"

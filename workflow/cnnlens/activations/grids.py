@@ -3,7 +3,7 @@ node (dense), never dropping one, values raw or standardised per map."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +23,8 @@ class LayerGrid:
     ``tiles`` (count, height, width) are the values as drawn; ``mosaic`` puts them ``columns``
     per row with no gap (the plot draws thin lines between tiles, whatever their size) and NaN
     in the empty cells after the last tile. ``value_range`` is the raw activations' range;
-    ``classes`` says that the tiles are the model's outputs, one per class.
+    ``classes`` says that the tiles are the model's outputs, one per class, named by
+    ``class_names`` (empty: by number).
     """
 
     layer: str
@@ -36,6 +37,7 @@ class LayerGrid:
     limits: tuple[float, float]
     value_range: tuple[float, float]
     classes: bool
+    class_names: tuple[str, ...] = ()
 
     @property
     def count(self) -> int:
@@ -97,9 +99,10 @@ def layer_grid(
     layout: GridLayout,
     values: str,
     classes: bool = False,
+    class_names: Sequence[str] = (),
 ) -> LayerGrid:
     """The grid of one image's ``activation`` of ``layer``, ``values`` raw or standardised;
-    ``classes`` marks the output layer, whose nodes are the classes."""
+    ``classes`` marks the output layer, whose nodes are the classes (``class_names``)."""
     tiles = layer_tiles(activation)
     spatial = np.asarray(activation).ndim == 3
     columns = min(layout.columns if spatial else layout.dense_columns, len(tiles))
@@ -116,15 +119,22 @@ def layer_grid(
         limits=STANDARDISED_LIMITS if values == "standardised" else value_range,
         value_range=value_range,
         classes=classes,
+        class_names=tuple(class_names) if classes else (),
     )
 
 
 def layer_grids(
-    activations: Mapping[str, np.ndarray], grid: Grid, output_layer: str
+    activations: Mapping[str, np.ndarray],
+    grid: Grid,
+    output_layer: str,
+    class_names: Sequence[str] = (),
 ) -> list[LayerGrid]:
     """The grids of one image's ``activations`` ({layer: activation}), in their order, drawn
-    as ``grid`` says; the nodes of ``output_layer`` are the classes."""
+    as ``grid`` says; the nodes of ``output_layer`` are the classes (``class_names``)."""
     return [
-        layer_grid(layer, activation, grid, grid.values, classes=layer == output_layer)
+        layer_grid(
+            layer, activation, grid, grid.values, classes=layer == output_layer,
+            class_names=class_names,
+        )
         for layer, activation in activations.items()
     ]

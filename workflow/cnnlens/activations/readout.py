@@ -23,6 +23,27 @@ def output_layer(model: keras.Model) -> str:
     return model.layers[-1].name
 
 
+def is_softmax(layer: keras.layers.Layer) -> bool:
+    """True when ``layer`` applies a softmax (its outputs are class probabilities)."""
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "__name__", str(activation)) == "softmax"
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Class probabilities from logits (last axis), computed stably in float64, returned in
+    the logits' float type."""
+    values = np.asarray(logits, dtype=np.float64)
+    exponentials = np.exp(values - values.max(axis=-1, keepdims=True))
+    probabilities = exponentials / exponentials.sum(axis=-1, keepdims=True)
+    return probabilities.astype(np.asarray(logits).dtype)
+
+
+def as_probabilities(model: keras.Model, outputs: np.ndarray) -> np.ndarray:
+    """The model's outputs as class probabilities: as they are from a softmax output layer,
+    through a softmax from a linear one (logits)."""
+    return outputs if is_softmax(model.layers[-1]) else softmax(outputs)
+
+
 def readout_model(model: keras.Model, layers: Sequence[str]) -> keras.Model:
     """A model from the CNN's input to the outputs of ``layers`` (in that order), or a
     one-line error naming an unknown layer and the layers there are."""
@@ -61,15 +82,17 @@ def read_out(
 
 
 def predict_probabilities(model: keras.Model, images: np.ndarray) -> np.ndarray:
-    """The class probabilities (N, classes) the model gives each image."""
+    """The class probabilities (N, classes) the model gives each image (the softmax of its
+    outputs when its last layer is linear)."""
     name = output_layer(model)
-    return read_out(model, images, [name])[name]
+    return as_probabilities(model, read_out(model, images, [name])[name])
 
 
 def read_out_examples(
     model: keras.Model, images: np.ndarray, examples: Sequence[Example], layers: Sequence[str]
 ) -> ExampleSet:
-    """Read out ``layers`` for the selected test images (grey images stored as (N, H, W))."""
+    """Read out ``layers`` for the selected test images (grey images stored as (N, H, W),
+    colour ones as (N, H, W, 3))."""
     chosen = images[[example.index for example in examples]]
     shown = chosen[..., 0] if chosen.shape[-1] == 1 else chosen
     return ExampleSet(

@@ -1,5 +1,9 @@
-"""The atlas's pictures, written with Pillow: thumbnails (grey or through a colour map),
-contrast-enhanced views, strips of several images, crops and animated GIFs.
+"""The atlas's pictures, written with Pillow: thumbnails (grey or through a colour map for grey
+models, in colour for colour models), contrast-enhanced views, strips of several images, crops
+and animated GIFs.
+
+Model inputs (test images, OIPs) are shown over the model's input range: (-3, 3) for
+standardised images, [low, high] for a bounded preprocessing (:func:`display_range`).
 
 Images are stored at their own size, or enlarged by a whole factor with nearest-neighbour
 sampling (each pixel stays a square); the pages enlarge them further without blurring (CSS
@@ -19,6 +23,8 @@ from cnnlens.tiles import equalise
 
 #: Standardised images (test images, OIPs) shown over this range, as in the OIP figures.
 DISPLAY_RANGE = (-3.0, 3.0)
+#: Colours of a colour GIF's shared palette.
+GIF_COLOURS = 256
 #: The palette index of white (see :func:`lookup_table`).
 WHITE = 255
 #: Colour levels of the animated GIFs.
@@ -58,8 +64,26 @@ def grey(image: np.ndarray, low: float = DISPLAY_RANGE[0], high: float = DISPLAY
 
 
 def enhanced(image: np.ndarray) -> np.ndarray:
-    """(H, W) uint8: the histogram-equalised (contrast-enhanced) view."""
-    return (equalise(image) * 255).round().astype(np.uint8)
+    """(H, W) uint8: the histogram-equalised (contrast-enhanced) view; (H, W, 3) images each
+    channel equalised on its own."""
+    values = np.asarray(image)
+    if values.ndim == 3:
+        return np.stack([enhanced(values[..., channel]) for channel in range(values.shape[-1])],
+                        axis=-1)
+    return (equalise(values) * 255).round().astype(np.uint8)
+
+
+def display_range(preprocessing) -> tuple[float, float]:
+    """The range model inputs are shown over: [low, high] of a bounded
+    :class:`cnnlens.preprocessing.Preprocessing`, else :data:`DISPLAY_RANGE`."""
+    if preprocessing.bounded:
+        return float(preprocessing.low), float(preprocessing.high)
+    return DISPLAY_RANGE
+
+
+def is_colour(image: np.ndarray) -> bool:
+    """True for an (H, W, 3) image (of a colour model), False for an (H, W) grey one."""
+    return np.ndim(image) == 3
 
 
 def enlarged(pixels: np.ndarray, scale: int = 1) -> np.ndarray:
@@ -108,16 +132,21 @@ def grid(images: np.ndarray, gap: int = 1, fill: int = 255) -> np.ndarray:
 def save_gif(
     frames: Sequence[np.ndarray],
     path: str | os.PathLike,
-    palette: np.ndarray,
+    palette: np.ndarray | None,
     scale: int,
     duration: int,
 ) -> None:
-    """An animated GIF of ``frames`` (palette indices) with one ``palette``, enlarged ``scale``
-    times, each ``duration`` ms, looping, the last frame held three times as long. Frames
-    keep :data:`GIF_LEVELS` of the palette's levels (a third of the file size of 255)."""
-    step = WHITE // GIF_LEVELS + 1
-    coarse = palette[np.minimum(np.arange(GIF_LEVELS) * step + step // 2, WHITE - 1)]
-    pictures = [picture(np.asarray(frame) // step, scale, coarse) for frame in frames]
+    """An animated GIF of ``frames`` (palette indices with one ``palette``; or (H, W, 3) colour
+    frames with ``palette`` None), enlarged ``scale`` times, each ``duration`` ms, looping, the
+    last frame held three times as long. Palette frames keep :data:`GIF_LEVELS` of the
+    palette's levels (a third of the file size of 255); colour frames share one palette of
+    :data:`GIF_COLOURS` colours made from all of them."""
+    if palette is None:
+        pictures = colour_frames(frames, scale)
+    else:
+        step = WHITE // GIF_LEVELS + 1
+        coarse = palette[np.minimum(np.arange(GIF_LEVELS) * step + step // 2, WHITE - 1)]
+        pictures = [picture(np.asarray(frame) // step, scale, coarse) for frame in frames]
     durations = [duration] * (len(pictures) - 1) + [3 * duration]
     with atomic_path(path) as temporary:
         pictures[0].save(
@@ -129,3 +158,13 @@ def save_gif(
             loop=0,
             optimize=False,  # optimising would give each frame its own palette
         )
+
+
+def colour_frames(frames: Sequence[np.ndarray], scale: int) -> list:
+    """Colour frames (H, W, 3) uint8 as palette images sharing one palette, enlarged
+    ``scale`` times (a shared palette keeps the colours steady from frame to frame)."""
+    together = Image.fromarray(np.ascontiguousarray(np.concatenate(frames, axis=0)))
+    shared = together.quantize(GIF_COLOURS, method=Image.Quantize.MEDIANCUT,
+                               dither=Image.Dither.NONE)
+    return [picture(np.asarray(frame), scale).quantize(palette=shared, dither=Image.Dither.NONE)
+            for frame in frames]

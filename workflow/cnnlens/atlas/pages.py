@@ -41,6 +41,11 @@ def value_noun(data: AtlasData, layer: Layer) -> str:
     return "logit" if layer.name == data.network.layers[-1].name else "activation"
 
 
+def output_class(data: AtlasData, layer: Layer, unit: int) -> str | None:
+    """The class a node of the output layer stands for (None for other layers' units)."""
+    return data.class_name(unit) if layer.name == data.network.layers[-1].name else None
+
+
 def format_value(value: float) -> str:
     return f"{float(value):.3g}"
 
@@ -56,6 +61,8 @@ def example(
         "value": format_value(value),
         "label": int(data.labels[index]),
         "predicted": int(data.predicted[index]),
+        "label_name": data.class_name(data.labels[index]),
+        "predicted_name": data.class_name(data.predicted[index]),
         "wrong": bool(data.labels[index] != data.predicted[index]),
         "page": None if page is None else prefix + page,
     }
@@ -110,19 +117,21 @@ def oip_section(data: AtlasData, assets: Assets, layer: str, unit: int) -> dict 
     }
 
 
-def profile_rows(table: UnitTable, unit: int) -> list[dict[str, Any]]:
-    """Per class: mean activation and firing share, with bar widths (percent of the largest)."""
+def profile_rows(data: AtlasData, table: UnitTable, unit: int) -> list[dict[str, Any]]:
+    """Per class (by name): mean activation and firing share, with bar widths (percent of the
+    largest)."""
     means = table.profile_mean[unit]
     largest = float(np.abs(means).max()) or 1.0
     return [
         {
-            "digit": digit,
-            "mean": format_value(means[digit]),
-            "mean_width": f"{100 * abs(float(means[digit])) / largest:.1f}",
-            "negative": bool(means[digit] < 0),
-            "firing": f"{100 * float(table.profile_firing[unit, digit]):.1f}",
+            "class_label": class_label,
+            "name": data.class_name(class_label),
+            "mean": format_value(means[class_label]),
+            "mean_width": f"{100 * abs(float(means[class_label])) / largest:.1f}",
+            "negative": bool(means[class_label] < 0),
+            "firing": f"{100 * float(table.profile_firing[unit, class_label]):.1f}",
         }
-        for digit in range(len(means))
+        for class_label in range(len(means))
     ]
 
 
@@ -130,9 +139,8 @@ def effect_rows(data: AtlasData, layer: str, unit: int) -> list[dict[str, Any]]:
     rows = []
     for pair, per_unit in data.effects.get(layer, {}).items():
         if unit in per_unit:
-            first, second = pair.split("_vs_")
             stats = per_unit[unit]
-            rows.append({"pair": f"{first} vs {second}", "effect_size":
+            rows.append({"pair": data.pair_name(pair), "effect_size":
                          f"{stats['effect_size']:.3g}", "auc": f"{stats['auc']:.3g}"})
     return rows
 
@@ -160,6 +168,7 @@ def unit_context(data: AtlasData, assets: Assets, layer: Layer, unit: int) -> di
         "root": "../",
         "layer": name,
         "unit": unit,
+        "class_name": output_class(data, layer, unit),
         "noun": unit_noun(layer),
         "value_noun": value_noun(data, layer),
         "units": table.units,
@@ -172,7 +181,7 @@ def unit_context(data: AtlasData, assets: Assets, layer: Layer, unit: int) -> di
                 for rank, index in enumerate(table.top_index[unit])],
         "best": best,
         "crop_pixels": CROP_PIXELS,
-        "profile": profile_rows(table, unit),
+        "profile": profile_rows(data, table, unit),
         "effects": effect_rows(data, name, unit),
         "dreams": dreams,
     }
@@ -190,7 +199,8 @@ def cell(data: AtlasData, assets: Assets, layer: str, unit: int, prefix: str) ->
         picture = assets.test_image(data.test_images, int(table.top_index[unit, 0]))
         note = format_value(table.top_value[unit, 0])
     return {"unit": unit, "link": prefix + unit_page(layer, unit), "src": prefix + picture,
-            "note": note, "oip": row is not None}
+            "note": note, "oip": row is not None,
+            "class_name": output_class(data, data.network.layer(layer), unit)}
 
 
 def layer_context(data: AtlasData, assets: Assets, layer: Layer, prefix: str) -> dict[str, Any]:
@@ -239,10 +249,13 @@ def image_context(
         "thumb": "../" + assets.test_image(data.test_images, index),
         "label": int(data.labels[index]),
         "predicted": int(data.predicted[index]),
+        "label_name": data.class_name(data.labels[index]),
+        "predicted_name": data.class_name(data.predicted[index]),
         "why": data.reasons.get(index, ""),
         "probabilities": [
-            {"digit": digit, "p": f"{float(p):.4f}", "width": f"{100 * float(p):.1f}"}
-            for digit, p in enumerate(probabilities)
+            {"class_label": class_label, "name": data.class_name(class_label),
+             "p": f"{float(p):.4f}", "width": f"{100 * float(p):.1f}"}
+            for class_label, p in enumerate(probabilities)
         ],
         "layers": layers,
     }

@@ -39,11 +39,11 @@ def class_profile(values: np.ndarray, labels: np.ndarray, classes: int) -> Class
     units = values.shape[1]
     mean = np.zeros((units, classes), np.float32)
     firing = np.zeros((units, classes), np.float32)
-    for digit in range(classes):
-        members = values[labels == digit]
+    for class_label in range(classes):
+        members = values[labels == class_label]
         if len(members):
-            mean[:, digit] = members.mean(axis=0)
-            firing[:, digit] = (members > 0).mean(axis=0)
+            mean[:, class_label] = members.mean(axis=0)
+            firing[:, class_label] = (members > 0).mean(axis=0)
     return ClassProfile(mean, firing)
 
 

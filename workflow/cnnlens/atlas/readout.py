@@ -1,9 +1,10 @@
 """Every test image through the model once, reduced per unit as the atlas needs it.
 
 Per layer: each unit's activation (mean over positions for conv maps, the value for dense
-nodes, the logit for a softmax output layer), its largest value over positions and where that
-is, and the full activations of the selected test images (their image pages show them). The
-model's class probabilities come along. Batches keep memory bounded (a conv layer's full
+nodes, the logit for the output layer, softmax or linear), its largest value over positions
+and where that is, and the full activations of the selected test images (their image pages
+show them). The model's class probabilities come along (a linear output layer's logits through
+a softmax). Batches keep memory bounded (a conv layer's full
 activations of 10,000 images would take about 1 GB).
 """
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from cnnlens.activations.readout import readout_batches
+from cnnlens.activations.readout import as_probabilities, is_softmax, readout_batches
 
 BATCH_SIZE = 500
 #: The readout's last output, the class probabilities, by the name it is read under.
@@ -37,7 +38,7 @@ def outputs_model(model: keras.Model, layers: Sequence[str]) -> keras.Model:
     """A model giving each of ``layers``' outputs; a softmax layer gives its input instead
     (its logits are computed from it, see :func:`logits`)."""
     tensors = [
-        model.get_layer(name).input if _is_softmax(model.get_layer(name))
+        model.get_layer(name).input if is_softmax(model.get_layer(name))
         else model.get_layer(name).output
         for name in layers
     ]
@@ -57,7 +58,8 @@ def read_layers(
     selected: Sequence[int],
     batch_size: int = BATCH_SIZE,
 ) -> tuple[list[LayerReadout], np.ndarray]:
-    """The :class:`LayerReadout` of every layer of ``layers`` and the probabilities (N, C)."""
+    """The :class:`LayerReadout` of every layer of ``layers`` and the probabilities (N, C)
+    (the softmax of the outputs of a model whose last layer is linear)."""
     readout = outputs_model(model, layers)
     selected = np.asarray(selected, np.int64)
     ascending = np.sort(selected)
@@ -69,11 +71,11 @@ def read_layers(
         chosen = ascending[(ascending >= batch.start) & (ascending < batch.stop)] - batch.start
         for slot, name in enumerate(layers):
             values = np.asarray(outputs[name], np.float32)
-            if _is_softmax(model.get_layer(name)):
+            if is_softmax(model.get_layer(name)):
                 values = logits(model.get_layer(name), values).astype(np.float32)
             parts[slot].append((*reduce_units(values), values[chosen]))
     results = [_gather(name, layer_parts, selected) for name, layer_parts in zip(layers, parts)]
-    return results, np.concatenate(probabilities)
+    return results, as_probabilities(model, np.concatenate(probabilities))
 
 
 def reduce_units(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -93,8 +95,3 @@ def _gather(name: str, parts: list, selected: np.ndarray) -> LayerReadout:
     activation, best, position, chosen = (np.concatenate(items) for items in zip(*parts))
     order = np.searchsorted(np.sort(selected), selected)
     return LayerReadout(name, activation, best, position, chosen[order])
-
-
-def _is_softmax(layer: keras.layers.Layer) -> bool:
-    activation = getattr(layer, "activation", None)
-    return getattr(activation, "__name__", str(activation)) == "softmax"

@@ -4,16 +4,21 @@ machine-readable top-k lists (``top_images.csv``, ``top_positions.csv``). No Ten
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 
+from cnnlens.activations.examples import class_name
 from cnnlens.atlas.ranking import class_profile, most_active, top_indices
 from cnnlens.files import load_arrays, save_arrays, write_csv
 
-TOP_IMAGES_COLUMNS = ("unit", "rank", "test_index", "activation", "label", "predicted")
-TOP_POSITIONS_COLUMNS = (*TOP_IMAGES_COLUMNS[:4], "row", "column", "label", "predicted")
+NAME_COLUMNS = ("label_name", "predicted_name")
+TOP_IMAGES_COLUMNS = ("unit", "rank", "test_index", "activation", "label", "predicted",
+                      *NAME_COLUMNS)
+TOP_POSITIONS_COLUMNS = (*TOP_IMAGES_COLUMNS[:4], "row", "column", "label", "predicted",
+                         *NAME_COLUMNS)
 
 
 @dataclass
@@ -81,7 +86,18 @@ def most_active_units(table: UnitTable, image: int, k: int) -> np.ndarray:
     return most_active(table.selected_activation[image], k)
 
 
-def top_rows(table: UnitTable, labels: np.ndarray, predicted: np.ndarray) -> list[dict[str, Any]]:
+def classes_of(
+    index: int, labels: np.ndarray, predicted: np.ndarray, class_names: Sequence[str]
+) -> dict[str, Any]:
+    """A test image's label and prediction, by number and by name."""
+    label, call = int(labels[index]), int(predicted[index])
+    return {"label": label, "predicted": call, "label_name": class_name(class_names, label),
+            "predicted_name": class_name(class_names, call)}
+
+
+def top_rows(
+    table: UnitTable, labels: np.ndarray, predicted: np.ndarray, class_names: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """``top_images.csv``: one row per unit and rank, by the unit's activation."""
     return [
         {
@@ -89,8 +105,7 @@ def top_rows(table: UnitTable, labels: np.ndarray, predicted: np.ndarray) -> lis
             "rank": rank + 1,
             "test_index": int(index),
             "activation": f"{float(table.top_value[unit, rank]):.6g}",
-            "label": int(labels[index]),
-            "predicted": int(predicted[index]),
+            **classes_of(index, labels, predicted, class_names),
         }
         for unit in range(table.units)
         for rank, index in enumerate(table.top_index[unit])
@@ -98,7 +113,7 @@ def top_rows(table: UnitTable, labels: np.ndarray, predicted: np.ndarray) -> lis
 
 
 def position_rows(
-    table: UnitTable, labels: np.ndarray, predicted: np.ndarray
+    table: UnitTable, labels: np.ndarray, predicted: np.ndarray, class_names: Sequence[str] = ()
 ) -> list[dict[str, Any]]:
     """``top_positions.csv``: one row per unit and rank, by the unit's best position."""
     return [
@@ -109,8 +124,7 @@ def position_rows(
             "activation": f"{float(table.best_value[unit, rank]):.6g}",
             "row": int(table.best_position[unit, rank, 0]),
             "column": int(table.best_position[unit, rank, 1]),
-            "label": int(labels[index]),
-            "predicted": int(predicted[index]),
+            **classes_of(index, labels, predicted, class_names),
         }
         for unit in range(table.units)
         for rank, index in enumerate(table.best_index[unit])
@@ -118,10 +132,15 @@ def position_rows(
 
 
 def write_tables(
-    table: UnitTable, directory: str | os.PathLike, labels: np.ndarray, predicted: np.ndarray
+    table: UnitTable,
+    directory: str | os.PathLike,
+    labels: np.ndarray,
+    predicted: np.ndarray,
+    class_names: Sequence[str] = (),
 ) -> None:
-    """``{directory}/top_images.csv`` and ``top_positions.csv`` of one layer."""
-    write_csv(os.path.join(directory, "top_images.csv"), top_rows(table, labels, predicted),
-              TOP_IMAGES_COLUMNS)
+    """``{directory}/top_images.csv`` and ``top_positions.csv`` of one layer (labels and
+    predictions by number and by class name)."""
+    write_csv(os.path.join(directory, "top_images.csv"),
+              top_rows(table, labels, predicted, class_names), TOP_IMAGES_COLUMNS)
     write_csv(os.path.join(directory, "top_positions.csv"),
-              position_rows(table, labels, predicted), TOP_POSITIONS_COLUMNS)
+              position_rows(table, labels, predicted, class_names), TOP_POSITIONS_COLUMNS)

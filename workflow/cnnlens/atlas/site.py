@@ -40,13 +40,15 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "atlas"
 
 @dataclass(frozen=True)
 class Look:
-    """How the atlas draws: thumbnail scale, units per image page, colour maps, GIF speed."""
+    """How the atlas draws: thumbnail scale, units per image page, colour maps, GIF speed, and
+    the range model inputs are shown over (:func:`cnnlens.atlas.imaging.display_range`)."""
 
     thumbnail_scale: int
     image_units: int
     oip_colormap: str
     tile_colormap: str
     frame_ms: int
+    display_range: tuple[float, float] = imaging.DISPLAY_RANGE
 
 
 def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
@@ -72,6 +74,8 @@ def build_site(data: AtlasData, root: str | Path, look: Look) -> dict[str, int]:
         oip_table=imaging.lookup_table(look.oip_colormap),
         tile_table=imaging.lookup_table(look.tile_colormap),
         frame_ms=look.frame_ms,
+        display_range=look.display_range,
+        colour_model=data.test_images.ndim == 4,
     )
     templates = environment()
     layers = [data.network.layer(name) for name in data.tables]
@@ -80,7 +84,8 @@ def build_site(data: AtlasData, root: str | Path, look: Look) -> dict[str, int]:
     for layer in layers:
         context = {"root": "../", "layer": pages.layer_context(data, assets, layer, "../")}
         _render(templates, "layer.html.j2", context, root / layer.name / "index.html")
-        write_tables(data.tables[layer.name], root / layer.name, data.labels, data.predicted)
+        write_tables(data.tables[layer.name], root / layer.name, data.labels, data.predicted,
+                     data.class_names)
     _render(templates, "index.html.j2", _index_context(data, assets, layers), root / "index.html")
     shutil.copyfile(TEMPLATES / "style.css", root / "style.css")
     counts = {"unit_pages": units, "image_pages": images, "files": _count_files(root),

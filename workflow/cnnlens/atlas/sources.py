@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnlens.activations.examples import class_name
 from cnnlens.atlas.records import UnitTable
 from cnnlens.files import load_array, load_arrays, read_csv
 from cnnlens.network import Network
@@ -39,13 +40,14 @@ class AtlasData:
 
     network: Network
     tables: dict[str, UnitTable]  # atlas layers in network order
-    test_images: np.ndarray  # (N, H, W)
+    test_images: np.ndarray  # (N, H, W) grey or (N, H, W, 3) colour
     labels: np.ndarray  # (N,)
     probabilities: np.ndarray  # (N, classes)
+    class_names: tuple[str, ...]  # one per class (output node)
     reasons: dict[int, str]  # selected test image -> why it was chosen
     oips: dict[str, SearchResult]
     node_layer: str
-    node_oips: dict[int, np.ndarray]  # map -> (h, w, H, W)
+    node_oips: dict[int, np.ndarray]  # map -> (h, w, H, W) grey or (h, w, H, W, 3) colour
     effects: dict[str, dict[str, dict[int, dict[str, float]]]]  # layer -> pair -> unit -> stats
     dreams: dict[tuple[str, int], list[Dream]]
 
@@ -56,6 +58,21 @@ class AtlasData:
     @property
     def classes(self) -> int:
         return int(self.probabilities.shape[1])
+
+    def class_name(self, label: int) -> str:
+        """The name of class ``label``."""
+        return class_name(self.class_names, label)
+
+    def pair_name(self, pair: str) -> str:
+        """A compared pair's directory name (``4_vs_9``) by class names (``Coat vs Bag``)."""
+        first, second = pair.split("_vs_")
+        return f"{self.class_name(int(first))} vs {self.class_name(int(second))}"
+
+
+def shown_images(images: np.ndarray) -> np.ndarray:
+    """Prepared test images (N, H, W, C) as the atlas keeps them: (N, H, W) grey (C = 1) or
+    (N, H, W, 3) colour."""
+    return images[..., 0] if images.shape[-1] == 1 else images
 
 
 def load_tables(paths: Sequence[str | Path]) -> dict[str, UnitTable]:

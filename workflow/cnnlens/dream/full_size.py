@@ -13,15 +13,23 @@ import keras
 import numpy as np
 
 from cnnlens.dream.display import adjust_range
-from cnnlens.dream.imaging import as_batch, correlation_with
+from cnnlens.dream.imaging import (
+    as_batch,
+    correlation_with,
+    from_batch,
+    from_display,
+    require_channels,
+)
 from cnnlens.dream.names import fine_render_names, nonzero_weights, unique_maps
 from cnnlens.dream.octaves import layer_mix
 from cnnlens.dream.results import FineDreams
 from cnnlens.errors import CnnLensError
 from cnnlens.optvis import objectives
 from cnnlens.optvis.engine import AscentEngine
+from cnnlens.optvis.param import Pixels
 from cnnlens.optvis.render import render
 from cnnlens.optvis.transforms import RandomRoll
+from cnnlens.preprocessing import Preprocessing
 from cnnlens.settings import FineDream
 
 
@@ -46,23 +54,32 @@ def fine_dreams(
     fine: FineDream,
     layer: str,
     rng: np.random.Generator,
+    preprocessing: Preprocessing | None = None,
 ) -> FineDreams:
-    """Dream every render of ``fine`` on the full-size ``photo`` (H, W), in one batch; the maps
-    are maps of ``layer``, the random rolls drawn from ``rng``."""
+    """Dream every render of ``fine`` on the full-size ``photo`` ((H, W) grey or (H, W, C)
+    colour, in the model's input range of ``preprocessing``), in one batch through the fully
+    convolutional conv part; the maps are maps of ``layer``, the random rolls drawn from
+    ``rng``."""
+    colour = require_channels(photo, model)
     objective = batch_objective(fine, layer)
     targets = sorted({*nonzero_weights(fine.weights), *([layer] if fine.maps else [])})
-    engine = AscentEngine(model, targets, input_shape=(None, None, model.input_shape[-1]))
-    start = np.repeat(as_batch(photo[np.newaxis]), objective.batch, axis=0)
+    engine = AscentEngine(
+        model, targets, input_shape=(None, None, model.input_shape[-1]),
+        param=Pixels(preprocessing),
+    )
+    start = np.repeat(as_batch(photo[np.newaxis], preprocessing), objective.batch, axis=0)
     result = render(
         engine, start, objective, steps=fine.steps, epsilon=fine.epsilon,
         transforms=[RandomRoll(fine.max_shift, rng)],
     )
-    final = adjust_range(result.images[..., 0])
+    final = adjust_range(from_batch(result.images, colour), colour)
     return FineDreams(
         names=fine_render_names(fine),
         final=final,
         objective_before=engine.objective(start, objective),
-        objective_after=engine.objective(as_batch(final), objective),
+        objective_after=engine.objective(
+            as_batch(from_display(final, preprocessing), preprocessing), objective
+        ),
         history=result.history,
         correlation=correlation_with(final, photo),
     )

@@ -15,7 +15,10 @@ from cnnlens.dream.display import adjust_range
 from cnnlens.dream.imaging import (
     as_batch,
     correlation_with,
+    from_batch,
+    from_display,
     octave_shapes,
+    require_channels,
     resize,
     view_shape,
     with_detail,
@@ -25,8 +28,10 @@ from cnnlens.dream.results import OctaveDream
 from cnnlens.errors import CnnLensError
 from cnnlens.optvis import objectives
 from cnnlens.optvis.engine import AscentEngine
+from cnnlens.optvis.param import Pixels
 from cnnlens.optvis.render import render
 from cnnlens.optvis.transforms import RandomRoll
+from cnnlens.preprocessing import Preprocessing
 from cnnlens.settings import LayerDream
 
 
@@ -36,36 +41,49 @@ def layer_mix(weights: dict[str, float]) -> objectives.Objective:
 
 
 def layer_dream(
-    model: keras.Model, photo: np.ndarray, layers: LayerDream, rng: np.random.Generator
+    model: keras.Model,
+    photo: np.ndarray,
+    layers: LayerDream,
+    rng: np.random.Generator,
+    preprocessing: Preprocessing | None = None,
 ) -> OctaveDream:
-    """Classic DeepDream of ``photo`` (H, W): the weighted layer mix, climbed octave by octave,
-    the random rolls drawn from ``rng``."""
+    """Classic DeepDream of ``photo`` ((H, W) grey or (H, W, C) colour, in the model's input
+    range of ``preprocessing``): the weighted layer mix, climbed octave by octave (none
+    smaller than the model's input), the random rolls drawn from ``rng``."""
     weights = nonzero_weights(layers.weights)
     if not weights:
         raise CnnLensError(
             "dream.layers.weights gives no layer a non-zero weight; weight at least one layer"
         )
-    engine = AscentEngine(model, list(weights), input_shape=(None, None, model.input_shape[-1]))
+    colour = require_channels(photo, model)
+    engine = AscentEngine(
+        model, list(weights), input_shape=(None, None, model.input_shape[-1]),
+        param=Pixels(preprocessing),
+    )
     objective = layer_mix(weights)
-    shapes = octave_shapes(photo.shape, layers.octaves, layers.octave_scale, view_shape(model))
+    shapes = octave_shapes(
+        photo.shape[:2], layers.octaves, layers.octave_scale, view_shape(model)
+    )
     dream = resize(photo[np.newaxis], shapes[0])
     octaves, histories = [], []
     for index, shape in enumerate(shapes):
         if index:
             dream = with_detail(dream, resize(photo[np.newaxis], shape)[0])
         result = render(
-            engine, as_batch(dream), objective, steps=layers.steps, epsilon=layers.epsilon,
-            transforms=[RandomRoll(layers.max_shift, rng)],
+            engine, as_batch(dream, preprocessing), objective, steps=layers.steps,
+            epsilon=layers.epsilon, transforms=[RandomRoll(layers.max_shift, rng)],
         )
-        dream = result.images[..., 0]
+        dream = from_batch(result.images, colour)
         octaves.append(dream[0])
         histories.append([float(result.history[0, 0]), float(result.history[0, -1])])
-    final = adjust_range(dream)
+    final = adjust_range(dream, colour)
+    before = engine.objective(as_batch(photo[np.newaxis], preprocessing), objective)
+    after = engine.objective(as_batch(from_display(final, preprocessing), preprocessing), objective)
     return OctaveDream(
         octaves=octaves,
         final=final[0],
-        objective_before=float(engine.objective(as_batch(photo[np.newaxis]), objective)[0]),
+        objective_before=float(before[0]),
         objective_octaves=histories,
-        objective_after=float(engine.objective(as_batch(final), objective)[0]),
+        objective_after=float(after[0]),
         correlation=float(correlation_with(final, photo)[0]),
     )

@@ -16,7 +16,9 @@ from cnnlens.dream.names import describe_map, describe_mix, nonzero_weights, uni
 from cnnlens.dream.results import FineDreams, OctaveDream, SingleMapDreams
 from cnnlens.settings import FineDream, LayerDream, SingleMap
 
-FULL_SIZE = "the full-size image, standardised, through the fully convolutional conv part"
+FULL_SIZE = (
+    "the full-size image, in the model's input range, through the fully convolutional conv part"
+)
 
 
 @dataclass
@@ -69,7 +71,7 @@ def single_map_metrics(
     dreams: SingleMapDreams, photo: str, single_map: SingleMap
 ) -> list[RenderMetrics]:
     """One record per dreamed map."""
-    height, width = dreams.small.shape[1:]
+    height, width = dreams.small.shape[1:3]
     climbed = {
         "layer": single_map.layer,
         "maps": list(dreams.maps),
@@ -77,8 +79,10 @@ def single_map_metrics(
         "steps": single_map.steps,
         "epsilon": single_map.epsilon,
     }
-    shared = {"measured_on": f"the image shrunk to {height}x{width} and standardised",
-              "settings": climbed}
+    shared = {
+        "measured_on": f"the image shrunk to {height}x{width}, in the model's input range",
+        "settings": climbed,
+    }
     return batch_metrics(
         "single_map",
         photo,

@@ -37,15 +37,16 @@ NODE_SUMMARY_COLUMNS = ("map", "node", *SUMMARY_COLUMNS[1:])
 
 @dataclass
 class SearchResult:
-    """Everything a search found for T targets with R restarts (arrays target-first)."""
+    """Everything a search found for T targets with R restarts (arrays target-first); an
+    image is (H, W) for a grey model and (H, W, C) for a colour one."""
 
     layer: str
     maps: np.ndarray  # (T,)
     nodes: np.ndarray  # (T, 2); -1 for a map's mean
-    restart_images: np.ndarray  # (T, R, H, W) final image of every restart
+    restart_images: np.ndarray  # (T, R, H, W[, C]) final image of every restart
     restart_objectives: np.ndarray  # (T, R) their objective, float32 evaluation
     histories: np.ndarray  # (T, R, steps + 1)
-    snapshots: np.ndarray  # (T, S, H, W) of the best restart
+    snapshots: np.ndarray  # (T, S, H, W[, C]) of the best restart
     snapshot_steps: np.ndarray  # (S,)
     converged_step: np.ndarray  # (T, R), -1 if never
     candidates: np.ndarray  # (T,) screen candidates tried
@@ -60,7 +61,7 @@ class SearchResult:
 
     @property
     def oips(self) -> np.ndarray:
-        """(T, H, W) float32: the best restart's image of every target."""
+        """(T, H, W[, C]) float32: the best restart's image of every target."""
         return self.restart_images[np.arange(len(self.maps)), self.best_restart]
 
     @property
@@ -166,7 +167,8 @@ def check_outputs(result: SearchResult, paths: Sequence[str | os.PathLike], kind
 def save_layer(
     result: SearchResult, map_paths: Sequence[str | os.PathLike], summary_path: str | os.PathLike
 ) -> None:
-    """Each map's OIP as ``map_NNN.npy`` ((H, W) float32) and the layer's summary.csv."""
+    """Each map's OIP as ``map_NNN.npy`` ((H, W) float32, (H, W, C) for a colour model) and
+    the layer's summary.csv."""
     check_outputs(result, map_paths, "OIP array")
     for image, path in zip(result.oips, map_paths):
         save_array(path, image.astype(np.float32))
@@ -174,8 +176,8 @@ def save_layer(
 
 
 def node_grids(result: SearchResult) -> list[tuple[int, np.ndarray, np.ndarray]]:
-    """Per map of a node search, in search order: (map, OIPs (h, w, H, W), objectives (h, w))
-    with (h, w) the map's nodes."""
+    """Per map of a node search, in search order: (map, OIPs (h, w, H, W[, C]), objectives
+    (h, w)) with (h, w) the map's nodes."""
     grids = []
     for map_index in dict.fromkeys(result.maps.tolist()):
         chosen = result.maps == map_index
@@ -192,7 +194,7 @@ def node_grids(result: SearchResult) -> list[tuple[int, np.ndarray, np.ndarray]]
 def save_nodes(
     result: SearchResult, array_paths: Sequence[str | os.PathLike], summary_path: str | os.PathLike
 ) -> None:
-    """Each map's node OIPs as one (h, w, H, W) array, and one summary row per node."""
+    """Each map's node OIPs as one (h, w, H, W[, C]) array, and one summary row per node."""
     grids = node_grids(result)
     if len(grids) != len(array_paths):
         raise CnnLensError(

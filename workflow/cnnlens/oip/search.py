@@ -3,8 +3,9 @@
 All targets of a search and all their restarts climb together on the ascent engine
 (:mod:`cnnlens.optvis`). Per (target, restart):
 
-1. Start image: multi-scale noise seeded per (layer, map, restart) (:mod:`cnnlens.noise`);
-   with the *staged* strategy only the longest-range scale at first, the finer scales added at
+1. Start image: multi-scale noise seeded per (layer, map, restart), drawn per channel of the
+   model's input and put into its input range (:mod:`cnnlens.noise`); with the *staged*
+   strategy only the longest-range scale at first, the finer scales added at
    the configured steps (:class:`cnnlens.noise.StagedNoise`, the climb's schedule).
 2. Precursor screen: a start the map does not react to (objective exactly 0) is replaced by the
    best of ``revival.candidates`` other starts with long-range scales favoured, each climbed
@@ -14,7 +15,10 @@ All targets of a search and all their restarts climb together on the ascent engi
    until the map fires, then the map's mean activation (or its node's activation).
 4. Targets whose every restart is still at 0 get ``revival.extra_steps`` more revival steps.
 
-A target is dead only when nothing woke it. The best restart is its OIP.
+A target is dead only when nothing woke it. The best restart is its OIP: (H, W) for a grey
+model, (H, W, C) for a colour one. Every step keeps the images in the model's input range
+(``preprocessing``: re-standardised, or clipped to [low, high]; :class:`cnnlens.optvis.param.
+Pixels`).
 """
 
 from __future__ import annotations
@@ -26,15 +30,16 @@ import keras
 import numpy as np
 
 from cnnlens import noise
-from cnnlens.errors import CnnLensError
 from cnnlens.oip.results import SearchResult, layer_counts
 from cnnlens.oip.steps import check_search, snapshot_steps
 from cnnlens.oip.targets import Targets, node_targets
 from cnnlens.optvis import objectives
 from cnnlens.optvis.engine import AscentEngine
 from cnnlens.optvis.objectives import Objective
+from cnnlens.optvis.param import Pixels
 from cnnlens.optvis.preactivation import resolve_compute_dtype
 from cnnlens.optvis.render import AscentResult, render
+from cnnlens.preprocessing import Preprocessing
 from cnnlens.settings import OipSearch
 
 log = logging.getLogger(__name__)
@@ -47,19 +52,27 @@ def search_maps(
     search: OipSearch,
     seed: int,
     test_images: np.ndarray | None = None,
+    preprocessing: Preprocessing | None = None,
 ) -> SearchResult:
     """OIPs of ``maps`` of ``layer``, with the maps' statistics on the first
-    ``search.test_images`` of ``test_images`` (all when None)."""
-    result = LayerSearch(model, layer, search, seed).run(Targets(layer, maps), test_images)
+    ``search.test_images`` of ``test_images`` (all when None; prepared for the model), in the
+    input range of ``preprocessing`` (None: per-image standardisation)."""
+    searcher = LayerSearch(model, layer, search, seed, preprocessing)
+    result = searcher.run(Targets(layer, maps), test_images)
     log.info("%s maps %d..%d: %s", layer, min(maps), max(maps), layer_counts(result))
     return result
 
 
 def search_nodes(
-    model: keras.Model, layer: str, maps: Sequence[int], search: OipSearch, seed: int
+    model: keras.Model,
+    layer: str,
+    maps: Sequence[int],
+    search: OipSearch,
+    seed: int,
+    preprocessing: Preprocessing | None = None,
 ) -> SearchResult:
     """An OIP for every node (i, j) of each map in ``maps`` of ``layer``."""
-    searcher = LayerSearch(model, layer, search, seed)
+    searcher = LayerSearch(model, layer, search, seed, preprocessing)
     return searcher.run(node_targets(layer, maps, searcher.engine.spatial_shape(layer)))
 
 
@@ -74,32 +87,51 @@ def target_objective(targets: Targets, restarts: int) -> Objective:
 
 class LayerSearch:
     """The search on one layer: its engine (and a float32 one to evaluate results when the
-    engine computes in bfloat16) and the steps of a search."""
+    engine computes in bfloat16) and the steps of a search, in the input range of
+    ``preprocessing`` (None: per-image standardisation)."""
 
-    def __init__(self, model: keras.Model, layer: str, search: OipSearch, seed: int) -> None:
+    def __init__(
+        self,
+        model: keras.Model,
+        layer: str,
+        search: OipSearch,
+        seed: int,
+        preprocessing: Preprocessing | None = None,
+    ) -> None:
         check_search(search)
         self.layer = layer
         self.search = search
         self.seed = seed
+        self.preprocessing = preprocessing
         compute_dtype = resolve_compute_dtype(search.compute_dtype)
         log.info("%s: ascent computes in %s", layer, compute_dtype)
         pooling = search.revival.pooling
-        self.engine = AscentEngine(model, [layer], compute_dtype=compute_dtype, revival=pooling)
+        param = Pixels(preprocessing)
+        self.engine = AscentEngine(
+            model, [layer], compute_dtype=compute_dtype, revival=pooling, param=param
+        )
         self.evaluator = (
             self.engine
             if compute_dtype == "float32"
-            else AscentEngine(model, [layer], revival=pooling)
+            else AscentEngine(model, [layer], revival=pooling, param=param)
         )
-        if self.engine.input_shape[2] != 1:
-            raise CnnLensError(
-                f"the model takes {self.engine.input_shape[2]}-channel images; the OIP start "
-                "noise is single-channel"
-            )
 
     @property
     def size(self) -> tuple[int, int]:
         """(height, width) of the images."""
         return self.engine.input_shape[0], self.engine.input_shape[1]
+
+    @property
+    def channels(self) -> int:
+        """Channels of the model's input: 1 (grey) or 3 (colour)."""
+        return int(self.engine.input_shape[2])
+
+    def start_noise(
+        self, keys: list[list[int]], scales: Sequence[int], factors: Sequence[float]
+    ) -> np.ndarray:
+        """Multi-scale start images of ``keys``, per channel, in the model's input range."""
+        images = noise.multiscale_noise(keys, scales, factors, self.size, self.channels)
+        return noise.to_input_range(images, self.preprocessing)
 
     def run(self, targets: Targets, test_images: np.ndarray | None = None) -> SearchResult:
         """Search OIPs for all targets together; test statistics when test images are given."""
@@ -132,11 +164,15 @@ class LayerSearch:
         that adds the finer scales along the way."""
         search = self.search
         keys = targets.keys(self.seed, search.restarts)
-        components = noise.scale_components(keys, search.noise.scales, self.size)
         if search.strategy.kind != "staged":
-            return noise.combine(components, search.noise.factors), None
+            return self.start_noise(keys, search.noise.scales, search.noise.factors), None
+        components = noise.scale_components(keys, search.noise.scales, self.size, self.channels)
         schedule = noise.StagedNoise(
-            components, search.noise.scales, search.noise.factors, search.strategy.stage_starts
+            components,
+            search.noise.scales,
+            search.noise.factors,
+            search.strategy.stage_starts,
+            self.preprocessing,
         )
         return schedule.start_images(), schedule
 
@@ -159,7 +195,7 @@ class LayerSearch:
             return starts, tried
         pairs = [(index // restarts, index % restarts) for index in stuck]
         keys = targets.candidate_keys(self.seed, pairs, revival.candidates)
-        images = noise.multiscale_noise(keys, revival.scales, revival.factors, self.size)
+        images = self.start_noise(keys, revival.scales, revival.factors)
         screen_objective = objective.take(np.repeat(stuck, revival.candidates))
         screened = self._brief_climb(images, screen_objective, revival.screen_steps)
         best = self._best_candidates(screened.images, screened.objective, screen_objective)
@@ -239,19 +275,21 @@ def _result(
     test_max: np.ndarray,
     test_p99: np.ndarray,
 ) -> SearchResult:
-    """The search's arrays regrouped per target (restarts on the second axis)."""
+    """The search's arrays regrouped per target (restarts on the second axis); images (H, W)
+    for a grey model, (H, W, C) for a colour one."""
     shape = (targets.count, restarts)
     restart_objectives = values.reshape(shape)
     best = restart_objectives.argmax(axis=1)
-    snapshots = climb.snapshots.reshape(len(climb.snapshot_steps), *shape, *images.shape[1:3])
+    image_shape = images.shape[1:3] if images.shape[-1] == 1 else images.shape[1:]
+    snapshots = climb.snapshots.reshape(len(climb.snapshot_steps), *shape, *image_shape)
     return SearchResult(
         layer=targets.layer,
         maps=targets.maps,
         nodes=np.full((targets.count, 2), -1) if targets.nodes is None else targets.nodes,
-        restart_images=images[..., 0].reshape(*shape, *images.shape[1:3]).astype(np.float32),
+        restart_images=images.reshape(*shape, *image_shape).astype(np.float32),
         restart_objectives=restart_objectives.astype(np.float32),
         histories=climb.history.reshape(*shape, -1),
-        snapshots=snapshots[:, np.arange(targets.count), best].transpose(1, 0, 2, 3),
+        snapshots=np.swapaxes(snapshots[:, np.arange(targets.count), best], 0, 1),
         snapshot_steps=np.asarray(climb.snapshot_steps, np.int64),
         converged_step=climb.converged_step.reshape(shape),
         candidates=candidates,

@@ -14,6 +14,9 @@ from typing import Protocol
 import numpy as np
 import tensorflow as tf
 
+from cnnlens.noise import range_unit
+from cnnlens.preprocessing import Preprocessing
+
 RMS_FLOOR = 1e-7
 STD_FLOOR = 1e-6
 
@@ -31,9 +34,24 @@ class Param(Protocol):
 
 
 class Pixels:
-    """The images' pixels themselves. A step adds the gradient divided by its root mean
-    square (per image, + 1e-7) times epsilon, then standardises each image again (zero mean,
-    unit variance over its pixels)."""
+    """The images' pixels themselves, kept in the model's input range.
+
+    A step adds the gradient divided by its root mean square (per image, + 1e-7) times
+    epsilon, then brings each image back into the input range of ``preprocessing``: for
+    per-image standardisation (the default, also for None) it standardises each image again
+    (zero mean, unit variance over its pixels and channels); for a bounded range [low, high]
+    (``unit``, ``none``) epsilon counts in sixths of the span
+    (:func:`cnnlens.noise.range_unit`) and the image is clipped to the range.
+    """
+
+    def __init__(self, preprocessing: Preprocessing | None = None) -> None:
+        self.preprocessing = preprocessing
+        self.bounds = (
+            (float(preprocessing.low), float(preprocessing.high))
+            if preprocessing is not None and preprocessing.bounded
+            else None
+        )
+        self.unit = range_unit(preprocessing)
 
     def start(self, images: np.ndarray) -> tf.Tensor:
         """The state of (B, H, W, C) images."""
@@ -50,10 +68,13 @@ class Pixels:
     def update(self, state: tf.Tensor, gradient: tf.Tensor, epsilon: tf.Tensor) -> tf.Tensor:
         """Graph side: the state after one step along ``gradient`` (d objective / d state)."""
         rms = tf.sqrt(tf.reduce_mean(tf.square(gradient), axis=[1, 2, 3], keepdims=True))
-        return standardise(state + epsilon * gradient / (rms + RMS_FLOOR))
+        if self.bounds is None:
+            return standardise(state + epsilon * gradient / (rms + RMS_FLOOR))
+        moved = state + (self.unit * epsilon) * gradient / (rms + RMS_FLOOR)
+        return tf.clip_by_value(moved, *self.bounds)
 
 
 def standardise(images: tf.Tensor) -> tf.Tensor:
-    """Each image (first axis) to zero mean and unit variance over its pixels."""
+    """Each image (first axis) to zero mean and unit variance over its pixels and channels."""
     mean, variance = tf.nn.moments(images, axes=[1, 2, 3], keepdims=True)
     return (images - mean) / tf.maximum(tf.sqrt(variance), STD_FLOOR)

@@ -12,7 +12,16 @@ the ascent cheaper:
 * max pooling runs before the ReLU (the two commute, and the ReLU then sees a quarter of the
   values);
 * the first conv layer computes its gradient with respect to the image by a matrix product and
-  shifted sums (:class:`ImageConv2D`), much faster than TensorFlow's own for one-channel images.
+  shifted sums (:class:`~cnnlens.optvis.image_conv.ImageConv2D`), much faster than
+  TensorFlow's own for images of one or few channels (exact for colour images too).
+
+Any chain-shaped model works (Sequential, or functional with each layer feeding the next): its
+input layer is left out, dropout and other layers that are the identity at inference are
+skipped, and normalisation, rescaling and activation layers are copied with their weights. A
+conv or dense layer whose ReLU is a layer of its own (``Conv2D(activation=None)``, then
+optionally BatchNormalization, then ``Activation("relu")`` or ``ReLU()``) has as its
+pre-activation the value that enters that ReLU, so the objective's ReLU of it is the layer's
+activation as the model computes it.
 
 Also here: the checks that a layer can be a target, and the choice of the compute dtype.
 """
@@ -22,11 +31,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
-import numpy as np
-import tensorflow as tf
 
 from cnnlens import device
 from cnnlens.errors import CnnLensError
+from cnnlens.optvis.image_conv import ImageConv2D
+from cnnlens.optvis.layer_roles import (
+    PER_POSITION_LAYERS,
+    activation_of,
+    chain_layers,
+    is_conv,
+    is_copied_with_weights,
+    is_dense,
+    is_identity_at_inference,
+    is_passed_through,
+    is_pool,
+    last_layer_of,
+    separate_relu,
+)
 
 COMPUTE_DTYPES = ("float32", "bfloat16")
 
@@ -53,44 +74,69 @@ def preactivation_model(
     input_shape = tuple(model.input_shape[1:] if input_shape is None else input_shape)
     for name in names:
         require_target_layer(model, name, input_shape)
-    deepest = max(_layer_index(model, name) for name in names)
-    layers = model.layers[: deepest + 1]
+    chain = chain_layers(model)
+    deepest = max(last_layer_of(chain, _layer_index(model, name)) for name in names)
+    layers = chain[: deepest + 1]
     policy = "mixed_bfloat16" if compute_dtype == "bfloat16" else "float32"
 
     inputs = keras.Input(shape=input_shape, name="image")
     tensor = _crop_to_receptive_field(inputs, layers, set(names), input_shape)
     pre_activations: dict[str, keras.KerasTensor] = {}
+    relu_closes: dict[int, str] = {}  # index of a separate ReLU layer -> the layer it closes
     skip_next = False
     for index, layer in enumerate(layers):
         if skip_next:
             skip_next = False
-        elif _is_conv(layer):
+        elif index in relu_closes:
+            pre_activations[relu_closes[index]] = _named_pre(tensor, relu_closes[index])
+            tensor = _copy(layer, policy)(tensor)
+        elif is_conv(layer) and activation_of(layer) == "relu":
             pre = _linear_copy(layer, policy, fast_input_gradient=index == 0)(tensor)
-            pre_activations[layer.name] = keras.layers.Activation(
-                "linear", dtype="float32", name=f"{layer.name}_pre"
-            )(pre)
+            pre_activations[layer.name] = _named_pre(pre, layer.name)
             following = layers[index + 1] if index + 1 < len(layers) else None
             skip_next = isinstance(following, keras.layers.MaxPooling2D)
             if skip_next:
                 pre = _copy(following, policy)(pre)
             tensor = keras.layers.ReLU(dtype=policy, name=f"{layer.name}_relu")(pre)
-        elif _is_pool(layer):
+        elif is_conv(layer) or (is_dense(layer) and activation_of(layer) == "linear"):
+            tensor = _linear_copy(layer, policy, fast_input_gradient=index == 0)(tensor)
+            relu = separate_relu(layers, index)
+            if relu is not None:
+                relu_closes[relu] = layer.name
+            else:
+                pre_activations[layer.name] = _named_pre(tensor, layer.name)
+                tensor = _activation_layer(layer, policy)(tensor)
+        elif is_pool(layer):
             tensor = _copy(layer, policy)(tensor)
-        elif _is_dense(layer):
+        elif is_dense(layer):
             pre = _linear_copy(layer, policy)(tensor)
             pre_activations[layer.name] = keras.layers.Reshape(
                 (1, 1, layer.units), dtype="float32", name=f"{layer.name}_pre"
             )(pre)
             tensor = _dense_activation(layer, policy)(pre)
-        elif _is_passed_through(layer):
+        elif is_passed_through(layer):
             tensor = _copy(layer, policy)(tensor)
+        elif is_identity_at_inference(layer):
+            continue
+        elif is_copied_with_weights(layer):
+            tensor = _copy_with_weights(layer, policy)(tensor)
         else:
             raise CnnLensError(
                 f"layer {layer.name!r} ({type(layer).__name__}) lies before a target layer; "
-                "only conv, pooling, flatten, dropout and dense layers can precede the ascent's "
-                "targets"
+                "only conv, pooling, flatten, global pooling, dropout, normalisation, "
+                "rescaling, activation and dense layers can precede the ascent's targets"
             )
     return keras.Model(inputs, [pre_activations[name] for name in names], name="preactivations")
+
+
+def _named_pre(tensor: keras.KerasTensor, name: str) -> keras.KerasTensor:
+    """``tensor`` as the float32 pre-activation output of layer ``name`` ((B, 1, 1, units)
+    for a dense layer's flat output)."""
+    if len(tensor.shape) == 2:
+        return keras.layers.Reshape((1, 1, tensor.shape[-1]), dtype="float32", name=f"{name}_pre")(
+            tensor
+        )
+    return keras.layers.Activation("linear", dtype="float32", name=f"{name}_pre")(tensor)
 
 
 def require_target_layer(
@@ -99,7 +145,7 @@ def require_target_layer(
     """The conv layer (with a ReLU) or dense layer called ``name``, or a one-line error; a
     dense target needs a fixed input size."""
     layer = _layer(model, name)
-    if not _is_dense(layer):
+    if not is_dense(layer):
         return require_conv_layer(model, name)
     if any(side is None for side in tuple(input_shape)[:2]):
         raise CnnLensError(
@@ -112,16 +158,18 @@ def require_target_layer(
 def require_conv_layer(model: keras.Model, name: str) -> keras.layers.Layer:
     """The conv layer called ``name`` (with a ReLU), or a one-line error."""
     layer = _layer(model, name)
-    if not _is_conv(layer):
-        convs = ", ".join(other.name for other in model.layers if _is_conv(other))
+    if not is_conv(layer):
+        convs = ", ".join(other.name for other in model.layers if is_conv(other))
         raise CnnLensError(
             f"layer {name!r} is a {type(layer).__name__}, not a conv layer; OIPs and dreams "
             f"target the conv layers {convs}"
         )
-    activation = getattr(layer.activation, "__name__", str(layer.activation))
-    if activation != "relu":
+    chain = chain_layers(model)
+    separate = separate_relu(chain, chain.index(layer)) is not None
+    if activation_of(layer) != "relu" and not separate:
         raise CnnLensError(
-            f"conv layer {name!r} has activation {activation!r}; the ascent expects ReLU"
+            f"conv layer {name!r} has activation {activation_of(layer)!r} and no ReLU layer "
+            "follows it; the ascent expects ReLU maps"
         )
     return layer
 
@@ -150,32 +198,22 @@ def resolve_compute_dtype(setting: str, cpuinfo: str = "/proc/cpuinfo") -> str:
 
 
 def _layer(model: keras.Model, name: str) -> keras.layers.Layer:
-    for layer in model.layers:
+    for layer in chain_layers(model):
         if layer.name == name:
             return layer
-    names = ", ".join(layer.name for layer in model.layers)
+    names = ", ".join(layer.name for layer in chain_layers(model))
     raise CnnLensError(f"unknown layer {name!r}; the model's layers are {names}")
 
 
 def _layer_index(model: keras.Model, name: str) -> int:
-    return [layer.name for layer in model.layers].index(name)
+    return [layer.name for layer in chain_layers(model)].index(name)
 
 
-def _is_conv(layer: keras.layers.Layer) -> bool:
-    return isinstance(layer, keras.layers.Conv2D)
-
-
-def _is_pool(layer: keras.layers.Layer) -> bool:
-    return isinstance(layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D))
-
-
-def _is_dense(layer: keras.layers.Layer) -> bool:
-    return isinstance(layer, keras.layers.Dense)
-
-
-def _is_passed_through(layer: keras.layers.Layer) -> bool:
-    """Weightless layers copied as they are (dropout is the identity at inference)."""
-    return isinstance(layer, (keras.layers.Flatten, keras.layers.Dropout))
+def _activation_layer(layer: keras.layers.Layer, policy: str) -> keras.layers.Layer:
+    """The activation of conv or dense ``layer`` as a layer of its own."""
+    return keras.layers.Activation(
+        activation_of(layer), dtype=policy, name=f"{layer.name}_activation"
+    )
 
 
 def _dense_activation(layer: keras.layers.Layer, policy: str) -> keras.layers.Layer:
@@ -203,7 +241,7 @@ def _unused_input_cells(layers, targets: set[str], size: int) -> int:
     """How many trailing cells of an input dimension of ``size`` no target depends on."""
     sizes = [size]
     for layer in layers:
-        window = _window(layer)
+        window = _crop_window(layer)
         if window is None:
             return 0
         kernel, stride = window
@@ -212,9 +250,18 @@ def _unused_input_cells(layers, targets: set[str], size: int) -> int:
     for layer, output_size, input_size in zip(layers[::-1], sizes[:0:-1], sizes[-2::-1]):
         if layer.name in targets:
             needed = output_size
-        kernel, stride = _window(layer)
+        kernel, stride = _crop_window(layer)
         needed = min(input_size, (needed - 1) * stride + kernel) if needed else 0
     return size - needed
+
+
+def _crop_window(layer) -> tuple[int, int] | None:
+    """(kernel, stride) for the crop: a valid conv or pooling window, (1, 1) for a layer that
+    works on each position on its own; None for anything else."""
+    per_position = isinstance(layer, PER_POSITION_LAYERS) or is_identity_at_inference(layer)
+    if per_position and getattr(layer, "axis", -1) in (-1, 3, [-1], [3]):
+        return 1, 1
+    return _window(layer)
 
 
 def _window(layer) -> tuple[int, int] | None:
@@ -222,12 +269,12 @@ def _window(layer) -> tuple[int, int] | None:
     config = layer.get_config()
     if config.get("padding") != "valid":
         return None
-    if _is_conv(layer):
+    if is_conv(layer):
         kernel, strides = config["kernel_size"], config["strides"]
         dilation = config["dilation_rate"]
         if len(set(kernel)) == 1 and tuple(strides) == (1, 1) and tuple(dilation) == (1, 1):
             return kernel[0], 1
-    elif _is_pool(layer):
+    elif is_pool(layer):
         pool, strides = config["pool_size"], config["strides"] or config["pool_size"]
         if len(set(pool)) == 1 and len(set(strides)) == 1:
             return pool[0], strides[0]
@@ -237,6 +284,15 @@ def _window(layer) -> tuple[int, int] | None:
 def _copy(layer: keras.layers.Layer, policy: str) -> keras.layers.Layer:
     """A new weightless layer configured like ``layer``, computing in ``policy``."""
     return type(layer).from_config({**layer.get_config(), "dtype": policy})
+
+
+def _copy_with_weights(layer: keras.layers.Layer, policy: str) -> keras.layers.Layer:
+    """A new layer configured like ``layer``, computing in ``policy``, with its weights."""
+    copy = _copy(layer, policy)
+    copy.build(layer.input.shape)
+    if layer.weights:
+        copy.set_weights(layer.get_weights())
+    return copy
 
 
 def _linear_copy(
@@ -262,67 +318,3 @@ def _takes_fast_input_gradient(layer: keras.layers.Layer) -> bool:
     """Whether :class:`ImageConv2D` can replace conv ``layer``: valid, stride 1, bias."""
     window = _window(layer)
     return window is not None and window[1] == 1 and layer.use_bias and layer.groups == 1
-
-
-class ImageConv2D(keras.layers.Layer):
-    """A valid, stride-1 convolution (no activation) of the image itself, with a faster
-    gradient w.r.t. the image: TensorFlow's conv2d_backprop_input is slow for images of
-    one or few channels, a matrix product followed by shifted sums is not."""
-
-    def __init__(self, kernel: np.ndarray, bias: np.ndarray, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.kernel_value = np.asarray(kernel, np.float32)
-        self.bias_value = np.asarray(bias, np.float32)
-
-    def build(self, input_shape) -> None:
-        self.kernel = self.add_weight(
-            shape=self.kernel_value.shape, initializer="zeros", trainable=False, name="kernel"
-        )
-        self.bias = self.add_weight(
-            shape=self.bias_value.shape, initializer="zeros", trainable=False, name="bias"
-        )
-        self.kernel.assign(self.kernel_value)
-        self.bias.assign(self.bias_value)
-
-    def call(self, images):
-        kernel = tf.cast(self.kernel, self.compute_dtype)
-        bias = tf.cast(self.bias, self.compute_dtype)
-        return tf.nn.bias_add(_convolve_image(tf.cast(images, self.compute_dtype), kernel), bias)
-
-    def compute_output_shape(self, input_shape):
-        height, width = self.kernel_value.shape[:2]
-        rows, columns = input_shape[1:3]
-        return (
-            input_shape[0],
-            None if rows is None else rows - height + 1,
-            None if columns is None else columns - width + 1,
-            self.kernel_value.shape[-1],
-        )
-
-
-def _convolve_image(images, kernel):
-    """``conv2d(images, kernel)`` (valid) whose input gradient spreads each output position's
-    gradient over its window of input pixels by one matrix product and shifted sums."""
-
-    @tf.custom_gradient
-    def convolve(images):
-        outputs = tf.nn.conv2d(images, kernel, 1, "VALID")
-
-        def gradient(upstream):
-            height, width, channels, filters = kernel.shape
-            flat = tf.reshape(kernel, [height * width * channels, filters])
-            windows = tf.einsum("bhwf,kf->bhwk", upstream, flat)
-            shape = tf.shape(windows)
-            windows = tf.reshape(windows, [shape[0], shape[1], shape[2], height, width, channels])
-            total = 0.0
-            for row in range(height):
-                for column in range(width):
-                    total += tf.pad(
-                        windows[:, :, :, row, column, :],
-                        [[0, 0], [row, height - 1 - row], [column, width - 1 - column], [0, 0]],
-                    )
-            return total
-
-        return outputs, gradient
-
-    return convolve(images)

@@ -1,5 +1,6 @@
 """Figures of one selected test image: each layer's grid of maps (or nodes) on a page of its
-own, and the overview page: the digit, its class probabilities and every layer's grid."""
+own, and the overview page: the image (in colour for a colour model), its class probabilities
+by class name and every layer's grid."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.image import AxesImage
 
-from cnnlens.activations.examples import Example
+from cnnlens.activations.examples import Example, class_name
 from cnnlens.activations.grids import LayerGrid
 from cnnlens.plotting.figures import plt, save_figure
 from cnnlens.plotting.layer_grids import (
@@ -18,6 +19,7 @@ from cnnlens.plotting.layer_grids import (
     draw_grid,
     grid_title,
     mosaic_aspect,
+    name_rotation,
     short_title,
 )
 
@@ -29,16 +31,21 @@ OVERVIEW_MAX_ROW = 4.0  # inches: the tallest row of the overview
 
 
 def plot_layer_grid(
-    grid: LayerGrid, example: Example, colormap: str, path: str | os.PathLike
+    grid: LayerGrid,
+    example: Example,
+    colormap: str,
+    path: str | os.PathLike,
+    class_names: Sequence[str] = (),
 ) -> None:
-    """One layer's grid for one image, titled with the layer, its shape and value range."""
+    """One layer's grid for one image, titled with the layer, its shape and value range, and
+    the image's label and prediction by class name."""
     inches = GRID_INCHES / max(grid.mosaic.shape)
     figure, axis = plt.subplots(
         figsize=(grid.mosaic.shape[1] * inches + 1.6, grid.mosaic.shape[0] * inches + 1.2)
     )
     image = draw_grid(axis, grid, colormap)
     add_colorbar(figure, image, axis, grid)
-    axis.set_title(f"{grid_title(grid)}\n{example.describe()}", fontsize=8)
+    axis.set_title(f"{grid_title(grid)}\n{example.describe(class_names)}", fontsize=8)
     save_figure(figure, path)
 
 
@@ -55,24 +62,42 @@ def pack_rows(aspects: Sequence[float], limit: float = OVERVIEW_ROW_ASPECT) -> l
     return rows
 
 
-def draw_input(axis: Axes, image: np.ndarray, example: Example) -> None:
-    """The input digit in grey."""
-    axis.imshow(image, cmap="gray", interpolation="nearest")
-    axis.set_title(f"input, test image {example.index} (label {example.label})", fontsize=8)
+def display_colour(image: np.ndarray) -> np.ndarray:
+    """A colour image (H, W, 3) of any values scaled to 0..1 over its own range, to draw."""
+    values = np.asarray(image, dtype=np.float64)
+    low, high = values.min(), values.max()
+    return (values - low) / (high - low) if high > low else np.zeros_like(values)
+
+
+def draw_input(
+    axis: Axes, image: np.ndarray, example: Example, class_names: Sequence[str] = ()
+) -> None:
+    """The input image: grey (H, W) through the grey colour map over its own range, colour
+    (H, W, 3) scaled to 0..1 over its own range."""
+    if image.ndim == 3:
+        axis.imshow(display_colour(image), interpolation="nearest")
+    else:
+        axis.imshow(image, cmap="gray", interpolation="nearest")
+    label = class_name(class_names, example.label)
+    axis.set_title(f"input, test image {example.index} (label {label})", fontsize=8)
     axis.set_xticks([])
     axis.set_yticks([])
 
 
-def draw_probabilities(axis: Axes, example: Example) -> None:
-    """The class probabilities as bars, the true class in red, the predicted class outlined."""
+def draw_probabilities(axis: Axes, example: Example, class_names: Sequence[str] = ()) -> None:
+    """The class probabilities as bars under the class names, the true class in red, the
+    predicted class outlined."""
     classes = np.arange(len(example.probabilities))
-    colours = [TRUE_CLASS_COLOUR if digit == example.label else "grey" for digit in classes]
+    colours = [TRUE_CLASS_COLOUR if label == example.label else "grey" for label in classes]
     bars = axis.bar(classes, example.probabilities, color=colours)
     bars[example.predicted].set_edgecolor("black")
     bars[example.predicted].set_linewidth(1.5)
     axis.set(xticks=classes, ylim=(0, 1.05), xlabel="class", ylabel="probability")
+    if class_names:
+        axis.set_xticklabels(class_names, rotation=name_rotation(class_names))
+    predicted = class_name(class_names, example.predicted)
     axis.set_title(
-        f"predicted {example.predicted} (p = {example.confidence:.3f}); red: true class",
+        f"predicted {predicted} (p = {example.confidence:.3f}); red: true class",
         fontsize=8,
     )
     axis.grid(axis="y", alpha=0.3)
@@ -84,13 +109,14 @@ def plot_overview(
     grids: Sequence[LayerGrid],
     colormap: str,
     path: str | os.PathLike,
+    class_names: Sequence[str] = (),
 ) -> None:
-    """One page per image: the digit, the class probabilities, and every layer's grid.
+    """One page per image: the image, the class probabilities, and every layer's grid.
 
     Panels are packed into rows in layer order; grids share one colour bar when they share
     colour limits (standardised values), else each has its own.
     """
-    aspects = [1.0, 2.5] + [mosaic_aspect(grid) for grid in grids]
+    aspects = [image.shape[1] / image.shape[0], 2.5] + [mosaic_aspect(grid) for grid in grids]
     rows = pack_rows(aspects)
     heights = [
         min(OVERVIEW_WIDTH / sum(aspects[i] for i in row), OVERVIEW_MAX_ROW) + 0.7 for row in rows
@@ -99,7 +125,9 @@ def plot_overview(
     if shared:
         heights.append(0.8)  # a last row for the shared colour bar
     figure = plt.figure(figsize=(OVERVIEW_WIDTH, sum(heights) + 0.8), layout="constrained")
-    figure.suptitle(f"{example.describe()}\nchosen as: {'; '.join(example.reasons)}")
+    figure.suptitle(
+        f"{example.describe(class_names)}\nchosen as: {'; '.join(example.reasons)}"
+    )
     subfigures = np.atleast_1d(figure.subfigures(len(heights), 1, height_ratios=heights))
     drawn: list[AxesImage] = []
     for subfigure, row in zip(subfigures, rows):
@@ -108,9 +136,9 @@ def plot_overview(
         )
         for axis, panel in zip(axes, row):
             if panel == 0:
-                draw_input(axis, image, example)
+                draw_input(axis, image, example, class_names)
             elif panel == 1:
-                draw_probabilities(axis, example)
+                draw_probabilities(axis, example, class_names)
             else:
                 grid = grids[panel - 2]
                 drawn.append(draw_grid(axis, grid, colormap))

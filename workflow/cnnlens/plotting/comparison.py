@@ -1,5 +1,6 @@
 """Figures of two classes compared: per layer the class means, their difference and effect
-sizes as grids with the ranking of maps or nodes, and the separation of every layer."""
+sizes as grids with the ranking of maps or nodes, and the separation of every layer. The
+classes are named by their class names (their numbers without names)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Rectangle
 
 from cnnlens.activations.comparison import Comparison
+from cnnlens.activations.examples import class_name
 from cnnlens.activations.grids import LayerGrid, layer_grid
 from cnnlens.plotting.figures import plt, save_figure
 from cnnlens.plotting.layer_grids import COLORMAP_SETTING, draw_grid, mosaic_aspect
@@ -37,18 +39,27 @@ def outline_tiles(
         )
 
 
-def comparison_grids(comparison: Comparison, layout: GridLayout) -> dict[str, LayerGrid]:
+def pair_names(comparison: Comparison, class_names: Sequence[str]) -> tuple[str, str]:
+    """The names of the two compared classes."""
+    return class_name(class_names, comparison.first), class_name(class_names, comparison.second)
+
+
+def comparison_grids(
+    comparison: Comparison, layout: GridLayout, class_names: Sequence[str] = ()
+) -> dict[str, LayerGrid]:
     """Raw grids of both class means, their difference and the per-position effect size."""
+    first, second = pair_names(comparison, class_names)
     arrays = {
-        f"mean activation, class {comparison.first}": comparison.mean_first,
-        f"mean activation, class {comparison.second}": comparison.mean_second,
-        f"difference {comparison.first} - {comparison.second}": comparison.difference,
-        f"effect size (Cohen's d) per position, {comparison.first} vs {comparison.second}": (
-            comparison.point_effect
-        ),
+        f"mean activation, class {first}": comparison.mean_first,
+        f"mean activation, class {second}": comparison.mean_second,
+        f"difference {first} - {second}": comparison.difference,
+        f"effect size (Cohen's d) per position, {first} vs {second}": comparison.point_effect,
     }
     return {
-        title: layer_grid(comparison.layer, values, layout, "raw", classes=comparison.classes)
+        title: layer_grid(
+            comparison.layer, values, layout, "raw", classes=comparison.classes,
+            class_names=class_names,
+        )
         for title, values in arrays.items()
     }
 
@@ -59,15 +70,19 @@ def symmetric_limits(grid: LayerGrid) -> tuple[float, float]:
     return -largest, largest
 
 
-def draw_ranking(axis: Axes, comparison: Comparison, top: int) -> None:
-    """Horizontal bars of the ``top`` maps/nodes by |Cohen's d|, with each one's AUC."""
+def draw_ranking(
+    axis: Axes, comparison: Comparison, top: int, class_names: Sequence[str] = ()
+) -> None:
+    """Horizontal bars of the ``top`` maps/nodes by |Cohen's d|, with each one's AUC (the
+    output layer's nodes named by their class)."""
     chosen = comparison.ranking()[:top]
     effects = comparison.map_effect[chosen]
     positions = np.arange(len(chosen))[::-1]
     colours = [FIRST_COLOUR if effect > 0 else SECOND_COLOUR for effect in effects]
     axis.barh(positions, effects, color=colours)
     axis.set_yticks(positions)
-    axis.set_yticklabels([f"{comparison.unit_name} {unit}" for unit in chosen], fontsize=7)
+    axis.set_yticklabels([unit_label(comparison, unit, class_names) for unit in chosen],
+                         fontsize=7)
     for position, unit, effect in zip(positions, chosen, effects):
         axis.text(
             effect, position, f" AUC {comparison.map_auc[unit]:.3f} ",
@@ -76,13 +91,22 @@ def draw_ranking(axis: Axes, comparison: Comparison, top: int) -> None:
     axis.axvline(0, color="black", linewidth=0.8)
     limit = max(np.abs(effects).max(), 1e-9) * 1.45
     axis.set_xlim(-limit, limit)
+    first, second = pair_names(comparison, class_names)
     axis.set_xlabel(
         f"Cohen's d of the {comparison.unit_name}'s mean activation "
-        f"(red: more active for {comparison.first}, blue: for {comparison.second})",
+        f"(red: more active for {first}, blue: for {second})",
         fontsize=8,
     )
     axis.set_title(f"the {len(chosen)} best separating {comparison.unit_name}s", fontsize=9)
     axis.grid(axis="x", alpha=0.3)
+
+
+def unit_label(comparison: Comparison, unit: int, class_names: Sequence[str]) -> str:
+    """``map 5``, ``node 44``; an output node by its class when the class has a name other
+    than its number (``node 4 (Coat)``)."""
+    label = f"{comparison.unit_name} {unit}"
+    name = class_name(class_names, unit) if comparison.classes else str(unit)
+    return label if name == str(unit) else f"{label} ({name})"
 
 
 def plot_comparison(
@@ -90,9 +114,10 @@ def plot_comparison(
     layout: GridLayout,
     compare: Compare,
     path: str | os.PathLike,
+    class_names: Sequence[str] = (),
 ) -> None:
     """Class means, their difference and effect sizes as grids, and the ranking as bars."""
-    grids = comparison_grids(comparison, layout)
+    grids = comparison_grids(comparison, layout, class_names)
     aspect = mosaic_aspect(next(iter(grids.values())))
     panel_height = min(5.2 / aspect, 6.0) + 0.8
     ranking_height = 0.25 * min(compare.top, len(comparison.map_effect)) + 1.2
@@ -117,17 +142,21 @@ def plot_comparison(
         bar = figure.colorbar(image, ax=axis, shrink=0.8, fraction=0.05)
         bar.ax.tick_params(labelsize=6)
         axis.set_title(title, fontsize=9)
-    draw_ranking(figure.add_subplot(panels[2, :]), comparison, compare.top)
+    draw_ranking(figure.add_subplot(panels[2, :]), comparison, compare.top, class_names)
+    first, second = pair_names(comparison, class_names)
     figure.suptitle(
-        f"{comparison.layer}: class {comparison.first} ({comparison.counts[0]} test images) "
-        f"vs class {comparison.second} ({comparison.counts[1]}); framed: the 3 best separating "
+        f"{comparison.layer}: class {first} ({comparison.counts[0]} test images) "
+        f"vs class {second} ({comparison.counts[1]}); framed: the 3 best separating "
         f"{comparison.unit_name}s"
     )
     save_figure(figure, path)
 
 
 def plot_separation(
-    comparisons: Sequence[Comparison], large_effect: float, path: str | os.PathLike
+    comparisons: Sequence[Comparison],
+    large_effect: float,
+    path: str | os.PathLike,
+    class_names: Sequence[str] = (),
 ) -> None:
     """Per layer, |Cohen's d| of every map or node as dots: which layer separates the classes."""
     figure, axis = plt.subplots(figsize=(1.6 * len(comparisons) + 3, 5))
@@ -138,7 +167,7 @@ def plot_separation(
         best = comparison.ranking()[0]
         folded_auc = max(comparison.map_auc[best], 1 - comparison.map_auc[best])
         axis.annotate(
-            f"{comparison.unit_name} {best}\nAUC {folded_auc:.3f}",
+            f"{unit_label(comparison, best, class_names)}\nAUC {folded_auc:.3f}",
             (position + spread[-1], magnitude[-1]),
             textcoords="offset points",
             xytext=(0, 6),
@@ -148,7 +177,7 @@ def plot_separation(
     axis.axhline(large_effect, color="grey", linestyle="--", linewidth=1)
     axis.set_xticks(range(len(comparisons)))
     axis.set_xticklabels([comparison.layer for comparison in comparisons])
-    first, second = comparisons[0].first, comparisons[0].second
+    first, second = pair_names(comparisons[0], class_names)
     axis.set(
         ylabel="|Cohen's d| of a map's (node's) mean activation\n(linear below 1, log above)",
         title=f"How well each layer's maps and nodes separate {first} from {second} "

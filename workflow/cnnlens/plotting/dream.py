@@ -1,6 +1,10 @@
 """Figures of the dream stage: single-map rows and overviews, a layer dream's octaves, and the
 full-size dreams beside their difference from the photo. Drawing only: the dream scripts
-write the images and records themselves."""
+write the images and records themselves.
+
+Grey images are drawn in grey (each over its own value range); colour images (H, W, 3) in
+colour, each stretched to 0..1 between its 0.5 and 99.5 percentiles (the panels say so).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnlens.data import standardise_images
+from cnnlens.dream.display import adjust_range
 from cnnlens.dream.names import map_name
 from cnnlens.dream.records import RenderMetrics, render_title
 from cnnlens.dream.results import FineDreams, OctaveDream, SingleMapDreams
 from cnnlens.plotting.figures import plt, save_figure
+from cnnlens.preprocessing import standardise
 from cnnlens.tiles import grid_shape
 
 #: Colour map of the "colour" view of the results at the CNN's view.
@@ -24,9 +29,17 @@ PANEL_INCHES = 2.8
 FINE_INCHES = 4.5
 
 
+#: What the panels of colour images say about their values.
+COLOUR_NOTE = "colour, range adjusted"
+
+
 def show(axis, image: np.ndarray, title: str, cmap: str = "gray", **scale: float) -> None:
-    """One image panel without ticks; ``scale`` may give vmin and vmax."""
-    axis.imshow(image, cmap=cmap, interpolation="nearest", **scale)
+    """One image panel without ticks; ``scale`` may give vmin and vmax. A colour image
+    (H, W, 3) is drawn in colour, range adjusted to 0..1."""
+    if np.ndim(image) == 3:
+        axis.imshow(adjust_range(image, colour=True), interpolation="nearest")
+    else:
+        axis.imshow(image, cmap=cmap, interpolation="nearest", **scale)
     axis.set_title(title, fontsize=9)
     axis.set_xticks([])
     axis.set_yticks([])
@@ -55,14 +68,19 @@ def plot_map_row(
     path: str | os.PathLike,
 ) -> None:
     """One map's dream in a row: the photo, the map's OIP (when known), the result at the
-    CNN's view in colour and grey, the blurred enlarged dream, and the full-size result with
-    the detail put back (range adjusted)."""
+    CNN's view (grey: in a colour map and in grey; colour: in colour), the blurred enlarged
+    dream, and the full-size result with the detail put back (range adjusted)."""
     panels = [(photo, "photo", "gray")]
     if oip is not None:
         panels.append((oip, "the map's OIP", "gray"))
+    if np.ndim(small) == 3:
+        panels.append((small, f"{size_label(small)} result ({COLOUR_NOTE})", "gray"))
+    else:
+        panels += [
+            (small, f"{size_label(small)} result (colour)", COLOUR_MAP),
+            (small, f"{size_label(small)} result (grey)", "gray"),
+        ]
     panels += [
-        (small, f"{size_label(small)} result (colour)", COLOUR_MAP),
-        (small, f"{size_label(small)} result (grey)", "gray"),
         (blurred, "dream enlarged (blurred)", "gray"),
         (final, "with detail, range adjusted", "gray"),
     ]
@@ -146,13 +164,17 @@ def plot_fine(
     records: Sequence[RenderMetrics],
     path: str | os.PathLike,
 ) -> None:
-    """Full-size dreams: per render the result and its difference from the photo."""
+    """Full-size dreams: per render the result and its difference from the photo (for colour
+    images the mean difference over the channels)."""
     count = len(dreams.final)
     aspect = photo.shape[0] / photo.shape[1]
     figure, axes = plt.subplots(
         count, 3, figsize=(3 * FINE_INCHES, count * FINE_INCHES * aspect + 0.4), squeeze=False
     )
-    differences = standardise_images(dreams.final) - standardise_images(photo[np.newaxis])
+    differences = standardise(dreams.final) - standardise(photo[np.newaxis])
+    colour = differences.ndim == 4
+    if colour:
+        differences = differences.mean(axis=-1)
     for row, (final, difference, name, record) in enumerate(
         zip(dreams.final, differences, dreams.names, records)
     ):
@@ -160,6 +182,6 @@ def plot_fine(
         show(axes[row, 0], photo, "photo")
         show(axes[row, 1], final, f"{name}: objective {gain}")
         limit = max(float(np.percentile(np.abs(difference), 99)), 1e-12)
-        show(axes[row, 2], difference, "dream minus photo (standardised)", "RdBu_r",
-             vmin=-limit, vmax=limit)
+        label = "dream minus photo (standardised" + (", mean of channels)" if colour else ")")
+        show(axes[row, 2], difference, label, "RdBu_r", vmin=-limit, vmax=limit)
     finish(figure, None, path)

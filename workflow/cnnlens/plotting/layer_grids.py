@@ -1,6 +1,6 @@
 """Drawing one layer's grid of tiles into an axis: the mosaic with square pixels (tiles keep
 their aspect), thin lines between tiles whatever their size, tick labels that name the map or
-node of each tile (row label + column label; the class for the output layer), its titles and
+node of each tile (row label + column label; the class name for the output layer), its titles and
 its colour bar. The image figures and the class comparisons draw their grids with it."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from cnnlens.plotting.figures import resolve_colormap
 COLORMAP_SETTING = "activations.grid.colormap"
 GAP_COLOUR = "white"
 LINE_STYLE = {"colors": "white", "linewidths": 0.5}
+NAME_ROOM = 40  # characters a row of class names may take in all and stay horizontal
 
 
 def mosaic_aspect(grid: LayerGrid) -> float:
@@ -61,8 +62,15 @@ def label_units(axis: Axes, grid: LayerGrid) -> None:
     axis.set_yticklabels([str(row * grid.columns) for row in range(grid.rows)], fontsize=6)
     axis.tick_params(length=0, pad=1)
     if grid.classes:
-        axis.set_xticklabels([str(column) for column in range(grid.columns)], fontsize=7)
         axis.set_xlabel("class", fontsize=7)
+    if grid.classes and grid.rows == 1:  # one tile per class in a row: each named
+        names = grid.class_names or [str(column) for column in range(grid.columns)]
+        axis.set_xticklabels(names, fontsize=7, rotation=name_rotation(names))
+
+
+def name_rotation(names: Sequence[str]) -> int:
+    """0 (horizontal) for a row of class names that fits, 90 (vertical) for long ones."""
+    return 0 if len(names) * max(len(name) for name in names) <= NAME_ROOM else 90
 
 
 def value_label(grid: LayerGrid) -> str:

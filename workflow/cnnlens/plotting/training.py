@@ -30,12 +30,20 @@ def plot_training_curves(history: Sequence[dict[str, float]], path: str | os.Pat
     save_figure(figure, path)
 
 
-def plot_confusion(confusion: np.ndarray, accuracy: float, path: str | os.PathLike) -> None:
-    """The test-set confusion matrix with counts; the diagonal is greyed out for contrast."""
+def plot_confusion(
+    confusion: np.ndarray,
+    accuracy: float,
+    path: str | os.PathLike,
+    class_names: Sequence[str] | None = None,
+) -> None:
+    """The test-set confusion matrix with counts, the classes named on the axes; the diagonal
+    is greyed out for contrast."""
     classes = confusion.shape[0]
+    names = [str(name) for name in class_names] if class_names else [str(k) for k in range(classes)]
     errors = confusion.astype(float).copy()
     np.fill_diagonal(errors, np.nan)
-    figure, axis = plt.subplots(figsize=(6.4, 5.6))
+    side = max(6.4, 0.45 * classes + 1.9)
+    figure, axis = plt.subplots(figsize=(side, side * 0.875))
     image = axis.imshow(errors, cmap="Reds")
     for true in range(classes):
         for predicted in range(classes):
@@ -51,5 +59,8 @@ def plot_confusion(confusion: np.ndarray, accuracy: float, path: str | os.PathLi
         ylabel="true class",
         title=f"test confusion (accuracy {accuracy:.4f}); colour: errors",
     )
+    slanted = max(len(name) for name in names) > 2
+    axis.set_xticklabels(names, rotation=45 if slanted else 0, ha="right" if slanted else "center")
+    axis.set_yticklabels(names)
     figure.colorbar(image, ax=axis, label="misclassified images")
     save_figure(figure, path)
