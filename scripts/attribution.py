@@ -14,12 +14,13 @@ with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
     from cnnlens.attribution.records import save_selected
     from cnnlens.files import load_array, read_csv, write_csv
     from cnnlens.model import load_cnn
+    from cnnlens.preprocessing import from_manifest
 
     log.info("attributing on %s", device.prepare(snakemake.threads, params.seed))  # noqa: F821
     methods = settings.build(settings.AttributionMethods, params.methods)
-    preprocessing = stage.read_preprocessing(inputs.manifest)
+    preparation = from_manifest(inputs.manifest)
     attributor = stage.attributor_for(
-        load_cnn(inputs.model), params.layer, methods, preprocessing, params.seed
+        load_cnn(inputs.model), params.layer, methods, preparation, params.seed
     )
     indices = np.array([int(row["index"]) for row in read_csv(inputs.examples)], dtype=np.int64)
     images, labels = load_array(inputs.test_imgs), load_array(inputs.y_test)

@@ -13,6 +13,7 @@ with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
     from cnnlens.errors import CnnLensError
     from cnnlens.files import load_array, write_csv
     from cnnlens.model import load_cnn
+    from cnnlens.preprocessing import from_manifest
 
     log.info("deletion curves on %s", device.prepare(snakemake.threads, params.seed))  # noqa: F821
     methods = settings.build(settings.AttributionMethods, params.methods)
@@ -22,9 +23,9 @@ with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
             f"attribution.deletion_images {params.images} exceeds the {len(images)} test "
             "images; lower it or raise data.subset.test"
         )
-    preprocessing = stage.read_preprocessing(inputs.manifest)
+    preparation = from_manifest(inputs.manifest)
     attributor = stage.attributor_for(
-        load_cnn(inputs.model), params.layer, methods, preprocessing, params.seed
+        load_cnn(inputs.model), params.layer, methods, preparation, params.seed
     )
     curves = stage.deletion_study(attributor, images[: params.images], params.step,
                                   params.seed)

@@ -17,17 +17,8 @@ from cnnlens.attribution.scores import (
     probabilities_of,
 )
 from cnnlens.model import describe
-from cnnlens.preprocessing import Preprocessing, from_manifest
+from cnnlens.preprocessing import Preprocessing
 from cnnlens.settings import Attribution
-
-
-def read_preprocessing(manifest: str) -> Preprocessing:
-    """The preprocessing the data stage recorded; a manifest written before
-    ``model.preprocessing`` existed has none, and its images were standardised."""
-    try:
-        return from_manifest(manifest)
-    except KeyError:
-        return Preprocessing("standardise")
 
 
 def attributor_for(
