@@ -37,15 +37,13 @@ def _retype_command_line_value(config: MutableMapping[str, Any], error: Any) -> 
     Snakemake passes the nested values of ``--config key='{a: 2}'`` as strings ('2'); reading
     such a string as YAML recovers the number, boolean or null the user meant.
     """
-    if error.validator != "type" or not isinstance(error.instance, str) or not error.path:
+    if error.validator not in ("type", "anyOf") or not error.path:
         return False
     try:
-        value = yaml.safe_load(error.instance)
+        value = _read_strings(error.instance)
     except yaml.YAMLError:
         return False
-    expected = error.validator_value
-    expected = [expected] if isinstance(expected, str) else list(expected)
-    if not any(Draft202012Validator.TYPE_CHECKER.is_type(value, name) for name in expected):
+    if value == error.instance or not _fits(value, error.validator, error.validator_value):
         return False
     *parents, key = error.absolute_path
     container = config
@@ -53,6 +51,26 @@ def _retype_command_line_value(config: MutableMapping[str, Any], error: Any) -> 
         container = container[part]
     container[key] = value
     return True
+
+
+def _read_strings(value: Any) -> Any:
+    """``value`` with every string in it read as YAML (lists and mappings item by item)."""
+    if isinstance(value, str):
+        return yaml.safe_load(value)
+    if isinstance(value, list):
+        return [_read_strings(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _read_strings(item) for key, item in value.items()}
+    return value
+
+
+def _fits(value: Any, validator: str, expected: Any) -> bool:
+    """Whether ``value`` has one of the types (``type``) or fits one of the schemas
+    (``anyOf``, e.g. a map list or a count) the failed check asked for."""
+    if validator == "anyOf":
+        return any(Draft202012Validator(schema).is_valid(value) for schema in expected)
+    names = [expected] if isinstance(expected, str) else list(expected)
+    return any(Draft202012Validator.TYPE_CHECKER.is_type(value, name) for name in names)
 
 
 def describe_validation_error(error: Any) -> str:
