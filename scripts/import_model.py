@@ -27,7 +27,7 @@ with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
     write_text(outputs.network, network.to_json())
     write_text(outputs.receptive_fields, network.receptive_field_table())
     metrics = training_records.imported_metrics_record(
-        evaluation, source, keras_file.sha256(inputs.model), logits, device_name
+        evaluation, params.class_names, source, keras_file.sha256(inputs.model), logits, device_name
     )
     write_json(outputs.metrics, metrics)
     write_csv(outputs.confusion, training_records.confusion_rows(evaluation.confusion))

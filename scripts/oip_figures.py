@@ -11,4 +11,4 @@ with runtime.script_run(snakemake.log[0]):  # noqa: F821
 
     display_range = display_range_of(from_manifest(inputs.manifest))
     plot_layer(gather_chunks(inputs.chunks), output.maps, output.evolutions, output.sheet,
-               params.colormap, display_range)
+               params.colormap, display_range, params.class_names)

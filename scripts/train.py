@@ -30,6 +30,8 @@ with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
     write_text(outputs.network, network.to_json())
     write_text(outputs.receptive_fields, network.receptive_field_table())
     write_csv(outputs.history, history)
-    metrics = training_records.metrics_record(evaluation, history, device_name, seconds)
+    metrics = training_records.metrics_record(
+        evaluation, params.class_names, history, device_name, seconds
+    )
     write_json(outputs.metrics, metrics)
     write_csv(outputs.confusion, training_records.confusion_rows(evaluation.confusion))

@@ -61,7 +61,9 @@ def test_fashion_accuracy_is_recomputed_from_the_files(fashion_run) -> None:
 def test_fashion_figures_and_pages_name_the_classes(fashion_run) -> None:
     with open(fashion_run.path("results/activations/examples.csv")) as stream:
         text = stream.read()
-    assert "Coat" in text  # tiny_config draws class 4: Coat
+    assert "Shirt" in text and "T-shirt/top" in text  # the pair of configs/fashion_mnist.yaml
+    separation = fashion_run.path("results/activations/compare/6_vs_0/separation.csv").read_text()
+    assert "Shirt" in separation
     atlas = "".join(page.read_text() for page in fashion_run.path("results/atlas").rglob("*.html"))
     assert "Ankle boot" in atlas
 

@@ -70,6 +70,8 @@ def test_a_model_giving_logits_is_evaluated_through_a_softmax() -> None:
     wrong = np.exp(4.0) / (np.exp(4.0) + 2)  # the last image: true class 1 gets e^0 / sum
     expected_loss = (3 * -np.log(wrong) - np.log(1 / (np.exp(4.0) + 2))) / 4
     assert evaluation.loss == pytest.approx(expected_loss)
-    record = imported_metrics_record(evaluation, "/models/own.keras", "ab" * 32, True, "CPU")
+    names = ("cat", "dog", "bird")
+    record = imported_metrics_record(evaluation, names, "/own.keras", "ab" * 32, True, "CPU")
     assert record["model"] == "imported" and record["source_sha256"] == "ab" * 32
     assert record["test_errors"] == 1 and record["output"].startswith("logits")
+    assert record["per_class_accuracy"] == {"cat": 1.0, "dog": 0.5, "bird": 1.0}

@@ -23,22 +23,27 @@ class Evaluation:
     confusion: np.ndarray  # (classes, classes): rows true class, columns predicted class
 
 
-def test_metrics(evaluation: Evaluation) -> dict[str, Any]:
-    """The test-set part of ``metrics.json``: loss, accuracy, errors, accuracy per class."""
+def test_metrics(evaluation: Evaluation, class_names: Sequence[str]) -> dict[str, Any]:
+    """The test-set part of ``metrics.json``: loss, accuracy, errors, accuracy per class (by
+    class name)."""
     return {
         "test_loss": evaluation.loss,
         "test_accuracy": evaluation.accuracy,
         "test_errors": int(evaluation.confusion.sum() - np.trace(evaluation.confusion)),
-        "per_class_accuracy": dict(enumerate(evaluation.per_class_accuracy)),
+        "per_class_accuracy": dict(zip(class_names, evaluation.per_class_accuracy, strict=True)),
     }
 
 
 def metrics_record(
-    evaluation: Evaluation, history: Sequence[Mapping[str, float]], device: str, seconds: float
+    evaluation: Evaluation,
+    class_names: Sequence[str],
+    history: Sequence[Mapping[str, float]],
+    device: str,
+    seconds: float,
 ) -> dict[str, Any]:
     """The content of ``metrics.json``."""
     return {
-        **test_metrics(evaluation),
+        **test_metrics(evaluation, class_names),
         "epochs": len(history),
         "training_seconds": round(seconds, 2),
         "device": device,
@@ -46,12 +51,17 @@ def metrics_record(
 
 
 def imported_metrics_record(
-    evaluation: Evaluation, source: str, sha256: str, logits: bool, device: str
+    evaluation: Evaluation,
+    class_names: Sequence[str],
+    source: str,
+    sha256: str,
+    logits: bool,
+    device: str,
 ) -> dict[str, Any]:
     """The content of ``metrics.json`` for a model taken as it is from ``model.file``: the
     test metrics as for a trained model, where it came from, and what its output gives."""
     return {
-        **test_metrics(evaluation),
+        **test_metrics(evaluation, class_names),
         "model": "imported",
         "source": source,
         "source_sha256": sha256,

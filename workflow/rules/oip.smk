@@ -100,6 +100,8 @@ for oip_layer in OIP_LAYERS:
             ),
         params:
             colormap=OIP["colormap"],
+            # the output layer's units are the classes: its figures name them
+            class_names=CLASS_NAMES if oip_layer == NETWORK.names[-1] else None,
         log:
             log_path(f"oip/figures_{oip_layer}"),
         benchmark:

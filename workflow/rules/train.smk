@@ -34,6 +34,7 @@ if not SETTINGS.model.file:
             seed=config["seed"],
             training=config["training"],
             architecture=config["model"]["architecture"],
+            class_names=CLASS_NAMES,
         log:
             log_path("train"),
         benchmark:
@@ -82,6 +83,7 @@ else:
             confusion="results/model/confusion.csv",
         params:
             seed=config["seed"],
+            class_names=CLASS_NAMES,
         log:
             log_path("import_model"),
         benchmark:

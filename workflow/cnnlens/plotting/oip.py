@@ -179,8 +179,19 @@ def save_open_figure(figure, path: str | os.PathLike) -> None:
         figure.savefig(temporary, dpi=DPI, pil_kwargs={"compress_level": 2})
 
 
-def map_title(layer: str, map_index: int, objective: float, status: str) -> str:
-    return f"{layer} map {map_index}: {describe(objective, status)}"
+def unit_name(map_index: int, class_names: Sequence[str] | None) -> str:
+    """``4`` or, for the output layer's units, ``4 (class Coat)``."""
+    return f"{map_index}" if class_names is None else f"{map_index} (class {class_names[map_index]})"
+
+
+def map_title(
+    layer: str,
+    map_index: int,
+    objective: float,
+    status: str,
+    class_names: Sequence[str] | None = None,
+) -> str:
+    return f"{layer} map {unit_name(map_index, class_names)}: {describe(objective, status)}"
 
 
 def plot_sheet(
@@ -192,9 +203,11 @@ def plot_sheet(
     colormap: str = "viridis",
     columns: int = 8,
     display_range: Range = DISPLAY_RANGE,
+    class_names: Sequence[str] | None = None,
 ) -> None:
-    """All OIPs of a layer in one grid (8 per row), each labelled with its map; dead maps
-    are marked. Grey OIPs over ``display_range``, colour ones each scaled to 0..1."""
+    """All OIPs of a layer in one grid (8 per row), each labelled with its map (and class,
+    for the output layer); dead maps are marked. Grey OIPs over ``display_range``, colour
+    ones each scaled to 0..1."""
     colour = is_colour(oips[0])
     rows, columns = grid_shape(len(oips), columns)
     height, width = oips.shape[1:3]
@@ -214,7 +227,8 @@ def plot_sheet(
         axis.text(
             column * (width + 1) + 0.5,
             row * (height + 1) + 0.5,
-            f"{map_index}" + (" dead" if dead else ""),
+            (f"{map_index}" if class_names is None else f"{map_index} {class_names[map_index]}")
+            + (" dead" if dead else ""),
             color="white",
             fontsize=6,
             va="top",
@@ -268,8 +282,10 @@ def plot_layer(
     sheet_path: str | os.PathLike,
     colormap: str = "viridis",
     display_range: Range = DISPLAY_RANGE,
+    class_names: Sequence[str] | None = None,
 ) -> None:
-    """Every figure of one layer's OIP search (grey OIPs drawn over ``display_range``)."""
+    """Every figure of one layer's OIP search (grey OIPs drawn over ``display_range``);
+    ``class_names`` for the output layer, whose units are the classes."""
     check_outputs(result, map_paths, "OIP figure")
     check_outputs(result, evolution_paths, "evolution figure")
     statuses = np.where(result.dead, "dead", "ok")
@@ -282,21 +298,25 @@ def plot_layer(
     )
     for index, map_index in enumerate(result.maps):
         title = map_title(
-            result.layer, int(map_index), float(result.objective[index]), statuses[index]
+            result.layer,
+            int(map_index),
+            float(result.objective[index]),
+            statuses[index],
+            class_names,
         )
         oip_figure.save(result.oips[index], title, map_paths[index])
         evolution.save(
             result.snapshots[index],
             result.histories[index],
             int(best[index]),
-            f"{result.layer} map {map_index}: from noise to OIP",
+            f"{result.layer} map {unit_name(int(map_index), class_names)}: from noise to OIP",
             evolution_paths[index],
         )
     plt.close(oip_figure.figure)
     plt.close(evolution.figure)
     plot_sheet(
         result.oips, result.maps, statuses, result.layer, sheet_path, colormap,
-        display_range=display_range,
+        display_range=display_range, class_names=class_names,
     )
 
 
