@@ -85,7 +85,7 @@ def test_a_rule_params_part_rebuilds_its_settings() -> None:
 @pytest.mark.parametrize(
     "override, message",
     [
-        ({"oip": {"layers": ["Max_Pool_1"]}}, "oip.layers names 'Max_Pool_1', a pool layer"),
+        ({"oip": {"layers": ["Max_Pool_1"]}}, "oip.layers names 'Max_Pool_1', a layer of kind pool"),
         ({"oip": {"node_oips": {"maps": [128]}}}, "oip.node_oips.maps lists maps [128]"),
         ({"dream": {"single_map": {"maps": [200]}}}, "dream.single_map.maps lists maps [200]"),
         ({"dream": {"fine": {"maps": [130]}}}, "dream.fine.maps lists maps [130]"),
@@ -108,3 +108,21 @@ def test_checks_the_config_alone_can_answer(override, message) -> None:
 def test_the_default_config_passes_every_check() -> None:
     network = plan.start(validated()).network
     assert network == from_architecture(default_architecture(), (28, 28, 1))
+
+
+def merged(base: dict, override: dict) -> dict:
+    """``override`` merged into ``base`` key by key, as Snakemake merges config files."""
+    result = dict(base)
+    for key, value in override.items():
+        both_mappings = isinstance(value, dict) and isinstance(result.get(key), dict)
+        result[key] = merged(result[key], value) if both_mappings else value
+    return result
+
+
+@pytest.mark.parametrize("name", ["fashion_mnist.yaml", "quick.yaml"])
+def test_the_shipped_config_variants_pass_every_check(name: str) -> None:
+    root = SCHEMA.parents[2]
+    base = yaml.safe_load((root / "config.yaml").read_text())
+    variant = yaml.safe_load((root / "configs" / name).read_text())
+    start = plan.start(validated(merged(base, variant)))
+    assert start.network.conv_layers == ("Conv2D_1", "Conv2D_2", "Conv2D_3")

@@ -107,8 +107,8 @@ class Network:
         if layer.kind != kind:
             others = ", ".join(other.name for other in self.layers if other.kind == kind)
             raise CnnLensError(
-                f"{setting} names {name!r}, a {layer.kind} layer; it needs a {kind} layer: "
-                f"{others}"
+                f"{setting} names {name!r}, a layer of kind {layer.kind}; it needs a {kind} "
+                f"layer: {others}"
             )
         return layer
 

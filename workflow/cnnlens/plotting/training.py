@@ -44,7 +44,8 @@ def plot_confusion(
     np.fill_diagonal(errors, np.nan)
     side = max(6.4, 0.45 * classes + 1.9)
     figure, axis = plt.subplots(figsize=(side, side * 0.875))
-    image = axis.imshow(errors, cmap="Reds")
+    # from 0 errors up (a perfect model's off-diagonal zeros stay white, not mid-scale)
+    image = axis.imshow(errors, cmap="Reds", vmin=0, vmax=max(1.0, float(np.nanmax(errors))))
     for true in range(classes):
         for predicted in range(classes):
             count = confusion[true, predicted]
