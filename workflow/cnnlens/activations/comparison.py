@@ -201,9 +201,10 @@ def ranking_rows(
 def separation_rows(
     comparisons: Sequence[Comparison], large_effect: float, class_names: Sequence[str] = ()
 ) -> list[dict[str, Any]]:
-    """Per layer: how well its best map or node, and its maps or nodes overall, separate the
-    two classes (|Cohen's d| of the per-image map means, and the AUC folded to 0.5..1); the
-    classes' names in the last two columns."""
+    """Per layer: how well its best map or node (largest |Cohen's d| of the per-image map
+    means; ``best_auc`` is its AUC folded to 0.5..1) and its maps or nodes overall separate
+    the two classes (``max_auc``: the largest folded AUC of any unit); the classes' names in
+    the last two columns."""
     rows = []
     for comparison in comparisons:
         magnitude = np.abs(comparison.map_effect)
@@ -218,7 +219,8 @@ def separation_rows(
                 f"images_{comparison.second}": comparison.counts[1],
                 "best_unit": best,
                 "best_effect_size": round(float(comparison.map_effect[best]), 4),
-                "best_auc": round(float(folded_auc.max()), 4),
+                "best_auc": round(float(folded_auc[best]), 4),
+                "max_auc": round(float(folded_auc.max()), 4),
                 "median_abs_effect_size": round(float(np.median(magnitude)), 4),
                 "large_effect_units": int((magnitude >= large_effect).sum()),
                 "large_effect_fraction": round(float((magnitude >= large_effect).mean()), 4),
