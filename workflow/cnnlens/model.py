@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import keras
+import numpy as np
 
 from cnnlens import integrity
 from cnnlens.errors import CnnLensError
@@ -130,6 +131,15 @@ def float32_copy(model: keras.Model) -> keras.Model:
 def gives_logits(model: keras.Model) -> bool:
     """Whether the model's output layer is linear (logits), not softmax probabilities."""
     return activation_name(chain_layers(model)[-1]) == "linear"
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Class probabilities from logits (last axis), computed stably in float64, returned in
+    the logits' float type."""
+    values = np.asarray(logits, dtype=np.float64)
+    exponentials = np.exp(values - values.max(axis=-1, keepdims=True))
+    probabilities = exponentials / exponentials.sum(axis=-1, keepdims=True)
+    return probabilities.astype(np.asarray(logits).dtype)
 
 
 def kind_of(layer: keras.layers.Layer) -> str:

@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from cnnlens.errors import CnnLensError
 from cnnlens.files import atomic_path
+from cnnlens.model import softmax
 from cnnlens.settings import Training
 from cnnlens.training_records import Evaluation
 
@@ -140,10 +141,7 @@ def class_probabilities(model: keras.Model, images: np.ndarray, logits: bool = F
     """The model's class probabilities (N, classes) as float64; ``logits``: the model gives
     logits (a linear output layer), turned into probabilities by a softmax here."""
     outputs = model.predict(images, batch_size=1000, verbose=0).astype(np.float64)
-    if not logits:
-        return outputs
-    shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
+    return softmax(outputs) if logits else outputs
 
 
 def evaluate(

@@ -12,7 +12,7 @@ import numpy as np
 from cnnlens.activations.example_set import ExampleSet
 from cnnlens.activations.examples import Example
 from cnnlens.activations.statistics import ClassStatistics, ClassStatisticsAccumulator
-from cnnlens.model import describe
+from cnnlens.model import describe, softmax
 
 BATCH_SIZE = 500
 LAYERS_SETTING = "activations.layers"
@@ -27,15 +27,6 @@ def is_softmax(layer: keras.layers.Layer) -> bool:
     """True when ``layer`` applies a softmax (its outputs are class probabilities)."""
     activation = getattr(layer, "activation", None)
     return getattr(activation, "__name__", str(activation)) == "softmax"
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Class probabilities from logits (last axis), computed stably in float64, returned in
-    the logits' float type."""
-    values = np.asarray(logits, dtype=np.float64)
-    exponentials = np.exp(values - values.max(axis=-1, keepdims=True))
-    probabilities = exponentials / exponentials.sum(axis=-1, keepdims=True)
-    return probabilities.astype(np.asarray(logits).dtype)
 
 
 def as_probabilities(model: keras.Model, outputs: np.ndarray) -> np.ndarray:
