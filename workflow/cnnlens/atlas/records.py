@@ -99,36 +99,42 @@ def top_rows(
     table: UnitTable, labels: np.ndarray, predicted: np.ndarray, class_names: Sequence[str] = ()
 ) -> list[dict[str, Any]]:
     """``top_images.csv``: one row per unit and rank, by the unit's activation."""
-    return [
-        {
-            "unit": unit,
-            "rank": rank + 1,
-            "test_index": int(index),
-            "activation": f"{float(table.top_value[unit, rank]):.6g}",
-            **classes_of(index, labels, predicted, class_names),
-        }
-        for unit in range(table.units)
-        for rank, index in enumerate(table.top_index[unit])
-    ]
+    return ranked_rows(table.top_index, table.top_value, None, labels, predicted, class_names)
 
 
 def position_rows(
     table: UnitTable, labels: np.ndarray, predicted: np.ndarray, class_names: Sequence[str] = ()
 ) -> list[dict[str, Any]]:
     """``top_positions.csv``: one row per unit and rank, by the unit's best position."""
-    return [
-        {
-            "unit": unit,
-            "rank": rank + 1,
-            "test_index": int(index),
-            "activation": f"{float(table.best_value[unit, rank]):.6g}",
-            "row": int(table.best_position[unit, rank, 0]),
-            "column": int(table.best_position[unit, rank, 1]),
-            **classes_of(index, labels, predicted, class_names),
-        }
-        for unit in range(table.units)
-        for rank, index in enumerate(table.best_index[unit])
-    ]
+    return ranked_rows(
+        table.best_index, table.best_value, table.best_position, labels, predicted, class_names
+    )
+
+
+def ranked_rows(
+    indices: np.ndarray,
+    values: np.ndarray,
+    positions: np.ndarray | None,
+    labels: np.ndarray,
+    predicted: np.ndarray,
+    class_names: Sequence[str],
+) -> list[dict[str, Any]]:
+    """One row per unit and rank: the test image, its value, its position (row, column) when
+    ``positions`` are given, its label and prediction."""
+    rows = []
+    for unit, ranked in enumerate(indices):
+        for rank, index in enumerate(ranked):
+            row = {
+                "unit": unit,
+                "rank": rank + 1,
+                "test_index": int(index),
+                "activation": f"{float(values[unit, rank]):.6g}",
+            }
+            if positions is not None:
+                row["row"] = int(positions[unit, rank, 0])
+                row["column"] = int(positions[unit, rank, 1])
+            rows.append({**row, **classes_of(index, labels, predicted, class_names)})
+    return rows
 
 
 def write_tables(
