@@ -27,6 +27,8 @@ include: "workflow/rules/oip.smk"
 include: "workflow/rules/dream.smk"
 include: "workflow/rules/atlas.smk"
 include: "workflow/rules/attribution.smk"
+include: "workflow/rules/oip_study.smk"
+include: "workflow/rules/trainings.smk"
 
 
 # Light rules (figures, bookkeeping) run where snakemake runs, never as cluster jobs (the
@@ -35,12 +37,12 @@ localrules:
     all,
     training_figures,
     activation_figures,
-    activation_index,
     compare_classes,
     dream_photo,
     atlas_site,
-    attribution_figure,
+    attribution_figures,
     attribution_summary,
+    oip_study,
 
 
 wildcard_constraints:

@@ -569,10 +569,10 @@ def test_pipeline_selects_examples_and_draws_every_layer(tiny_run) -> None:
         assert example_set.activations[layer].shape == (len(rows), *shape_of(layer))
     index_page = tiny_run.path("results/activations/index.md").read_text()
     for row in rows:
-        folder = tiny_run.path(f"results/activations/test_{row['index']}")
+        folder = tiny_run.path(f"results/activations/examples/test_{row['index']}")
         for page in (*DRAWN_LAYERS, "overview"):
             assert (folder / f"{page}.png").stat().st_size > 5_000
-        assert f"test_{row['index']}/overview.png" in index_page
+        assert f"examples/test_{row['index']}/overview.png" in index_page
 
 
 def test_pipeline_compares_4_and_9_on_every_layer(tiny_run) -> None:

@@ -168,7 +168,7 @@ def test_colour_activation_grids_and_comparison(colour_run) -> None:
     assert rows and {"red", "yellow"} <= set(stream_text(colour_run, "examples.csv").split(","))
     index = rows[0]["index"]
     for layer in (*COLOUR_LAYERS, "shrink", "colour", "overview"):
-        assert colour_run.path(f"results/activations/test_{index}/{layer}.png").is_file()
+        assert colour_run.path(f"results/activations/examples/test_{index}/{layer}.png").is_file()
     assert colour_run.path("results/activations/compare/0_vs_3/separation.csv").is_file()
 
 

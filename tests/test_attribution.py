@@ -246,7 +246,7 @@ def test_tiny_run_attributes_the_selected_images(tiny_run) -> None:
     directory = tiny_run.path("results/attribution")
     examples = read_csv(tiny_run.path("results/activations/examples.csv"))
     for row in examples:
-        assert (directory / f"test_{row['index']}.png").stat().st_size > 10_000
+        assert (directory / "images" / f"test_{row['index']}.png").stat().st_size > 10_000
     with open(directory / "deletion.csv") as handle:
         reader = csv.DictReader(handle)
         rows = list(reader)

@@ -168,7 +168,7 @@ def test_staged_strategy_adds_scales_along_the_way(planted_cnn):  # noqa: F811
     staged = replace(
         SETTINGS,
         strategy=settings.Strategy("staged", (5, 10)),
-        noise=settings.Noise((3, 14, 28), (1.0, 0.5, 0.5)),
+        noise=settings.Noise((3, 14, 28), (1.0, 0.5, 0.5), {}),
     )
     result = LayerSearch(planted_cnn, "Conv2D_1", staged, SEED).run(Targets("Conv2D_1", [0]))
     assert result.histories.shape == (1, 2, 26)
@@ -185,7 +185,7 @@ def test_settings_that_do_not_fit_are_refused():
     with pytest.raises(CnnLensError, match="snapshot_steps"):
         check_search(replace(SETTINGS, snapshot_steps=(0, 26)))
     with pytest.raises(CnnLensError, match="noise"):
-        check_search(replace(SETTINGS, noise=settings.Noise((3, 7), (0.5,))))
+        check_search(replace(SETTINGS, noise=settings.Noise((3, 7), (0.5,), {})))
 
 
 def test_similarity_of_restarts():

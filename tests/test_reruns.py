@@ -17,7 +17,7 @@ import pytest
 
 UPSTREAM = {"prepare_data", "train"}
 ACTIVATION_RULES = {
-    "select_examples", "activation_figures", "activation_index", "activation_statistics",
+    "select_examples", "activation_figures", "activation_statistics",
     "compare_classes",
 }
 OIP_RULES = {

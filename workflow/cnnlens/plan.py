@@ -20,9 +20,9 @@ from cnnlens import colormaps, datasets, keras_file, resolution, settings
 from cnnlens.datasets import DatasetFacts
 from cnnlens.dream.names import fine_render_names
 from cnnlens.errors import CnnLensError
-from cnnlens.files import read_csv
 from cnnlens.network import Network, from_architecture
-from cnnlens.oip.steps import check_search
+from cnnlens.oip.steps import check_noise_layers, check_search
+from cnnlens.oip_study.variants import variant_searches
 from cnnlens.settings import Settings
 
 DEFAULT_PHOTO = "grace_hopper.jpg"
@@ -123,16 +123,6 @@ def chunk_files(described: Network, layer: str, per_job: int | None) -> list[str
     ]
 
 
-def example_figures(examples_csv: str, directory: str, layers: Sequence[str]) -> list[str]:
-    """Every selected test image's figures: ``directory`` (with ``{index}``) holding one PNG
-    per layer and the overview, for each image listed in ``examples_csv``."""
-    return [
-        f"{directory.format(index=row['index'])}/{page}.png"
-        for row in read_csv(examples_csv)
-        for page in [*layers, "overview"]
-    ]
-
-
 def oip_files(described: Network, layer: str, suffix: str) -> list[str]:
     """``results/oips/{layer}/map_NNN{suffix}`` for every map (or unit) of the layer."""
     return map_files(f"results/oips/{layer}", range(described.maps(layer)), suffix)
@@ -189,6 +179,7 @@ def check(settings: Settings, described: Network, facts: DatasetFacts) -> None:
     check_activations(settings, described)
     check_oip(settings, described)
     check_dream(settings, described)
+    check_oip_study(settings, described)
 
 
 def check_maps(described: Network, layer: str, maps: Sequence[int], setting: str) -> None:
@@ -268,7 +259,19 @@ def check_oip(settings: Settings, described: Network) -> None:
     for layer in oip.dense_layers or ():
         described.require_dense(layer, "oip.dense_layers")
     check_maps(described, oip.node_oips.layer, oip.node_oips.maps, "oip.node_oips.maps")
+    check_noise_layers(oip, [*described.conv_layers, *described.dense_layers])
     check_search(oip)
+
+
+def check_oip_study(settings: Settings, described: Network) -> None:
+    """The study's layers are conv layers, its hand map exists, and every variant's keys and
+    values fit the schema (the search's checks of a variant, which depend on the oip section,
+    come when the stage is built: a shorter oip.steps must not stop the other stages)."""
+    study = settings.oip_study
+    for layer in study.layers:
+        described.require_conv(layer, "oip_study.layers")
+    check_maps(described, study.hand.layer, [study.hand.map], "oip_study.hand.map")
+    variant_searches(settings.oip, study.variants, searchable=False)
 
 
 def check_dream(settings: Settings, described: Network) -> None:

@@ -20,6 +20,8 @@ dream.single_map.maps           n maps spread evenly over the layer
 dream.layers.weights            {deepest conv layer: 1.0}
 dream.fine.weights              {deepest conv layer: 1.0}
 dream.fine.maps                 n maps of single_map.layer spread evenly
+oip_study.layers                oip.layers
+oip_study.hand.layer            the deepest conv layer
 ==============================  =========================================================
 
 No TensorFlow, no matplotlib: the rule files use this module.
@@ -70,6 +72,10 @@ def resolve(config: MutableMapping[str, Any], network: Network, class_names: Seq
     for kind in ("layers", "fine"):
         if dream[kind]["weights"] is None:
             dream[kind]["weights"] = {deepest: 1.0}
+    study = config["oip_study"]
+    if study["layers"] is None:
+        study["layers"] = list(oip["layers"])
+    study["hand"]["layer"] = study["hand"]["layer"] or deepest
 
 
 def deepest_conv_layer(network: Network) -> str:

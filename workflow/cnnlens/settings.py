@@ -160,11 +160,18 @@ class Convergence:
 
 
 @dataclasses.dataclass(frozen=True)
-class Noise:
-    """``oip.noise``: the start images' length scales and amplitudes."""
+class Scales:
+    """Noise length scales and their amplitudes (``oip.noise.per_layer.{layer}``)."""
 
     scales: tuple[int, ...]
     factors: tuple[float, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Noise(Scales):
+    """``oip.noise``: the start images' length scales and amplitudes, and per layer others."""
+
+    per_layer: dict[str, Scales]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,6 +192,26 @@ class Revival:
     factors: tuple[float, ...]
     pooling: str
     extra_steps: int
+    screen: str
+
+
+@dataclasses.dataclass(frozen=True)
+class OipTransforms:
+    """``oip.transforms``: random warps of the images inside every ascent step."""
+
+    jitter: int
+    scale: float
+    rotate: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Regularisers:
+    """``oip.regularisers``: penalties climbed with the objective, and blurring."""
+
+    total_variation: float
+    l2: float
+    blur_every: int
+    blur_sigma: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -210,6 +237,10 @@ class OipSearch:
     compute_dtype: str
     batch_size: int
     test_images: int | None
+    param: str
+    transforms: OipTransforms
+    regularisers: Regularisers
+    diversity: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -307,6 +338,40 @@ class Attribution(AttributionMethods):
     top_maps: int
 
 
+# ---- oip_study ----
+
+
+@dataclasses.dataclass(frozen=True)
+class Hand:
+    """``oip_study.hand``: one map climbed from starts of one noise scale per series."""
+
+    layer: str | None
+    map: int
+    scales: tuple[int, ...]
+    seeds: int
+
+
+@dataclasses.dataclass(frozen=True)
+class OipStudy:
+    """``oip_study``: variants of the OIP search compared per conv layer, and the hand series."""
+
+    layers: tuple[str, ...] | None
+    variants: dict[str, dict[str, Any]]
+    hand: Hand
+
+
+# ---- trainings ----
+
+
+@dataclasses.dataclass(frozen=True)
+class Trainings:
+    """``trainings``: further trainings and the matching of their maps with the main model's."""
+
+    runs: int
+    match_threshold: float
+    oip_pairs: int
+
+
 # ---- the whole config ----
 
 
@@ -323,6 +388,8 @@ class Settings:
     dream: Dream
     atlas: Atlas
     attribution: Attribution
+    oip_study: OipStudy
+    trainings: Trainings
 
 
 # ---- building ----
@@ -374,5 +441,5 @@ def _convert(hint: Any, value: Any) -> Any:
             return tuple(_convert(item, element) for element in value)
         return tuple(_convert(kind, element) for kind, element in zip(arguments, value))
     if origin is dict:
-        return dict(value)
+        return {key: _convert(arguments[1], item) for key, item in value.items()}
     return value

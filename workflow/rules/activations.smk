@@ -1,11 +1,10 @@
-# The activations stage: activation grids (FCPs) of selected test images, one figure job per
-# image (all its layer grids and its overview page), and each class pair compared map by
-# map on every layer, one job per pair.
+# The activations stage: activation grids (FCPs) of selected test images and each class pair
+# compared map by map on every layer, one job per pair.
 #
-# Which test images are drawn depends on the trained model's predictions, so the figure
-# jobs (named by test index) are only known after the model exists: select_examples is a
-# checkpoint, and activation_index asks it for the list. select_examples also reads out
-# every selected image's activations once, so the figure jobs need no TensorFlow.
+# select_examples chooses the test images to draw (they depend on the trained model's
+# predictions) and reads out their activations once, so that activation_figures, one job for
+# every selected image's layer grids and overview page, needs no TensorFlow. Its output is a
+# directory: which images it holds is known only once the model exists.
 
 ACTIVATIONS = config["activations"]
 ACTIVATION_LAYERS = ACTIVATIONS["layers"]
@@ -15,11 +14,10 @@ TEST_IMAGES = {
     "test_imgs": rules.prepare_data.output.test_imgs,
     "y_test": rules.prepare_data.output.y_test,
 }
-GRID_DIRECTORY = "results/activations/test_{index}"
 PAIR_DIRECTORY = "results/activations/compare/{first}_vs_{second}"
 
 
-checkpoint select_examples:
+rule select_examples:
     """Choose the test images to draw (clear, ambiguous, listed) and read out their
     activations for every configured layer."""
     input:
@@ -53,53 +51,28 @@ checkpoint select_examples:
 
 
 rule activation_figures:
-    """Every layer's grid of maps or nodes for one selected test image, and its overview page
-    (the image, its class probabilities and every grid)."""
+    """Every selected test image's grid of maps or nodes per layer and its overview page (the
+    image, its class probabilities and every grid), and a Markdown index linking them."""
     input:
         activations=rules.select_examples.output.activations,
         library=library_of("activation_figures"),
     output:
         # not report entries: the atlas has a page for every selected image (its most active
         # maps beside their OIPs); the figures stay as files, listed in index.md
-        grids=[f"{GRID_DIRECTORY}/{layer}.png" for layer in ACTIVATION_LAYERS],
-        # not a report entry either: the atlas has a page for every selected image
-        overview=f"{GRID_DIRECTORY}/overview.png",
+        figures=directory("results/activations/examples"),
+        index="results/activations/index.md",
     params:
         grid=ACTIVATIONS["grid"],
         layers=ACTIVATION_LAYERS,
         class_names=CLASS_NAMES,
     log:
-        log_path("activations/figures_{index}"),
+        log_path("activations/figures"),
     benchmark:
-        benchmark_path("activations/figures_{index}")
+        benchmark_path("activations/figures")
     conda:
         CONDA_ENV
     script:
         "../../scripts/activation_figures.py"
-
-
-rule activation_index:
-    """A Markdown page linking every selected image's overview and grids; building it builds
-    them all."""
-    input:
-        examples=rules.select_examples.output.examples,
-        # every selected image's figures, known once select_examples has run
-        figures=lambda wildcards: plan.example_figures(
-            checkpoints.select_examples.get().output.examples, GRID_DIRECTORY, ACTIVATION_LAYERS
-        ),
-        library=library_of("activation_index"),
-    output:
-        index="results/activations/index.md",
-    params:
-        layers=ACTIVATION_LAYERS,
-    log:
-        log_path("activations/index"),
-    benchmark:
-        benchmark_path("activations/index")
-    conda:
-        CONDA_ENV
-    script:
-        "../../scripts/activation_index.py"
 
 
 rule activation_statistics:
@@ -179,7 +152,7 @@ rule compare_classes:
 TARGETS.extend(
     [
         *rules.select_examples.output,
-        *rules.activation_index.output,
+        *rules.activation_figures.output,
         *expand(
             "results/activations/compare/{pair}/{name}.{extension}",
             pair=ACTIVATION_PAIRS,

@@ -3,15 +3,15 @@
 # black and a blurred baseline, Grad-CAM on the last conv layer), the last conv layer's maps
 # ranked per class, and every method's deletion curve over the first test images.
 #
-# attribution (TensorFlow) explains all selected images in one job; the figure jobs (one per
-# image) need only NumPy and matplotlib; attribution_summary draws the deletion curves and
-# links every image's figure (known once the select_examples checkpoint has run).
+# attribution (TensorFlow) explains all selected images in one job; attribution_figures draws
+# one figure per image in one job (NumPy and matplotlib only); attribution_summary draws the
+# deletion curves and links every image's figure.
 #
 # Not part of the default target `all`: on the default run the stage costs about 110 CPU
-# seconds (deletion curves 33, attribution 12, 34 figure jobs and the summary 64). Build it
+# seconds (deletion curves 33, attribution 12, figures and summary 64, then in 35 jobs). Build it
 # with `snakemake --cores all attribution_summary`.
 
-from cnnlens.attribution.summary import FIGURE, figure_files
+from cnnlens.attribution.summary import FIGURES
 
 ATTRIBUTION = config["attribution"]
 ATTRIBUTION_METHODS = settings.keys_of(settings.AttributionMethods, ATTRIBUTION)
@@ -60,16 +60,17 @@ rule attribution:
         "../../scripts/attribution.py"
 
 
-rule attribution_figure:
-    """One selected test image: every method for its predicted class and its runner-up,
-    and the maps that argue most for each (with their OIPs where the OIP stage makes them)."""
+rule attribution_figures:
+    """Per selected test image, every method for its predicted class and its runner-up, and
+    the maps that argue most for each (with their OIPs where the OIP stage makes them)."""
     input:
         attributions=rules.attribution.output.attributions,
         oips=ATTRIBUTION_OIPS,
-        library=library_of("attribution_figure"),
+        library=library_of("attribution_figures"),
     output:
-        figure=report(
-            FIGURE,
+        figures=report(
+            directory(FIGURES),
+            patterns=["test_{index}.png"],
             caption="../report/attribution_image.rst",
             category="7 Attribution",
             subcategory="test images",
@@ -79,13 +80,13 @@ rule attribution_figure:
         class_names=list(CLASS_NAMES),
         top_maps=ATTRIBUTION["top_maps"],
     log:
-        log_path("attribution/figure_{index}"),
+        log_path("attribution/figures"),
     benchmark:
-        benchmark_path("attribution/figure_{index}")
+        benchmark_path("attribution/figures")
     conda:
         CONDA_ENV
     script:
-        "../../scripts/attribution_figure.py"
+        "../../scripts/attribution_figures.py"
 
 
 rule attribution_deletion:
@@ -134,10 +135,7 @@ rule attribution_summary:
         curves=rules.attribution_deletion.output.curves,
         summary=rules.attribution_deletion.output.summary,
         maps=rules.attribution.output.maps,
-        # every selected image's figure, known once select_examples has run
-        figures=lambda wildcards: figure_files(
-            checkpoints.select_examples.get().output.examples
-        ),
+        figures=rules.attribution_figures.output.figures,
         library=library_of("attribution_summary"),
     output:
         figure=report(

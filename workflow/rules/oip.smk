@@ -8,11 +8,11 @@
 # rules per layer because their outputs list the layer's maps. oip_nodes searches one OIP
 # per node (i, j) of chosen maps.
 
+from cnnlens.oip.steps import layer_search_config
+
 OIP = config["oip"]
-OIP_SEARCH = {
-    "seed": config["seed"],
-    "search": settings.keys_of(settings.OipSearch, OIP),
-}
+# A layer's search depends on its own noise only (oip.noise.per_layer): its params carry that.
+OIP_SEARCH = settings.keys_of(settings.OipSearch, OIP)
 # The manifest says the model's input range (model.preprocessing), which the ascent keeps to.
 MANIFEST = rules.prepare_data.output.manifest
 OIP_INPUTS = {
@@ -34,7 +34,8 @@ rule oip_search:
     output:
         result="results/oips/{layer}/chunks/maps_{first}-{last}.npz",
     params:
-        **OIP_SEARCH,
+        seed=config["seed"],
+        search=lambda wildcards: layer_search_config(OIP_SEARCH, wildcards.layer),
     log:
         log_path("oip/search_{layer}_{first}-{last}"),
     benchmark:
@@ -139,7 +140,8 @@ rule oip_nodes:
             labels={"map": "all", "figure": "summary table"},
         ),
     params:
-        **OIP_SEARCH,
+        seed=config["seed"],
+        search=layer_search_config(OIP_SEARCH, OIP["node_oips"]["layer"]),
         nodes=OIP["node_oips"],
         colormap=OIP["colormap"],
     log:

@@ -147,9 +147,11 @@ def example_rows(
     ]
 
 
-def examples_index(rows: Sequence[Mapping[str, Any]], layers: Sequence[str]) -> str:
+def examples_index(
+    rows: Sequence[Mapping[str, Any]], layers: Sequence[str], folder: str = "examples"
+) -> str:
     """A Markdown page listing the selected images (rows of ``examples.csv``) with links to
-    their overview page and layer grids (paths relative to ``results/activations/``)."""
+    their overview page and layer grids, in ``folder/test_{index}/`` (relative to the page)."""
     lines = [
         "# Activation grids of the selected test images",
         "",
@@ -161,9 +163,9 @@ def examples_index(rows: Sequence[Mapping[str, Any]], layers: Sequence[str]) -> 
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
-        folder = f"test_{row['index']}"
-        links = [f"[overview]({folder}/overview.png)"]
-        links += [f"[{layer}]({folder}/{layer}.png)" for layer in layers]
+        pages = f"{folder}/test_{row['index']}"
+        links = [f"[overview]({pages}/overview.png)"]
+        links += [f"[{layer}]({pages}/{layer}.png)" for layer in layers]
         label = row.get("label_name") or row["label"]
         predicted = row.get("predicted_name") or row["predicted"]
         lines.append(

@@ -13,12 +13,12 @@ from cnnlens.attribution.records import TITLES
 from cnnlens.files import read_csv
 
 CURVE_COLUMNS = ("method", "fraction", "probability")
-FIGURE = "results/attribution/test_{index}.png"
+FIGURES = "results/attribution/images"  # test_{index}.png for every selected test image
 
 
-def figure_files(examples_csv: str | os.PathLike) -> list[str]:
-    """The figure of every selected test image listed in ``examples_csv``."""
-    return [FIGURE.format(index=row["index"]) for row in read_csv(examples_csv)]
+def figure_paths(directory: str | os.PathLike) -> list[Path]:
+    """The per-image figures ``test_{index}.png`` in ``directory``, by test index."""
+    return sorted(Path(directory).glob("test_*.png"), key=lambda path: int(path.stem[5:]))
 
 
 def read_curves(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -34,7 +34,9 @@ def read_curves(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, np.ndarr
     }
 
 
-def index_page(summary: Sequence[Mapping[str, str]], figures: Sequence[str], layer: str) -> str:
+def index_page(
+    summary: Sequence[Mapping[str, str]], figures: Sequence[str | os.PathLike], layer: str
+) -> str:
     """results/attribution/index.md: the deletion table and a link to every image's figure."""
     lines = [
         "# Attribution",
@@ -63,5 +65,8 @@ def index_page(summary: Sequence[Mapping[str, str]], figures: Sequence[str], lay
         ),
         "",
     ]
-    lines += [f"- [{Path(figure).stem}]({Path(figure).name})" for figure in figures]
+    lines += [
+        f"- [{Path(figure).stem}]({Path(figure).parent.name}/{Path(figure).name})"
+        for figure in figures
+    ]
     return "\n".join(lines) + "\n"

@@ -7,13 +7,23 @@ All targets of a search and all their restarts climb together on the ascent engi
    model's input and put into its input range (:mod:`cnnlens.noise`); with the *staged*
    strategy only the longest-range scale at first, the finer scales added at
    the configured steps (:class:`cnnlens.noise.StagedNoise`, the climb's schedule).
+   The layer's own scales and factors when ``noise.per_layer`` names it.
 2. Precursor screen: a start the map does not react to (objective exactly 0) is replaced by the
    best of ``revival.candidates`` other starts with long-range scales favoured, each climbed
    briefly; "best" is the highest objective, or, when all are still 0, the one closest to
-   firing (the highest revival score).
+   firing (the highest revival score). With ``revival.screen: every`` every start competes
+   with its candidates (all climbed briefly); a start that wins stays as it was.
 3. Climb for ``steps`` steps with revival: an image still at 0 climbs its map's pre-activation
    until the map fires, then the map's mean activation (or its node's activation).
 4. Targets whose every restart is still at 0 get ``revival.extra_steps`` more revival steps.
+
+The options of the climb (step 3; the side climbs of steps 2 and 4 are plain): ``param``
+pixel or fourier (:mod:`cnnlens.optvis.param_fourier`); ``transforms``, random warps of the
+images inside each step, drawn per (target, restart); ``regularisers``, total variation and L2
+penalties and a blur every few steps; ``diversity``, a penalty on the similarity of a
+target's restarts (they must share a batch: keep ``batch_size`` a multiple of ``restarts``).
+The objectives a search reports (history, best restart) are the targets' activations alone,
+the final ones of the unwarped images.
 
 A target is dead only when nothing woke it. The best restart is its OIP: (H, W) for a grey
 model, (H, W, C) for a colour one. Every step keeps the images in the model's input range
@@ -31,14 +41,17 @@ import numpy as np
 
 from cnnlens import noise
 from cnnlens.oip.results import SearchResult, layer_counts
-from cnnlens.oip.steps import check_search, snapshot_steps
+from cnnlens.oip.steps import check_search, search_of_layer, snapshot_steps
 from cnnlens.oip.targets import Targets, node_targets
 from cnnlens.optvis import objectives
 from cnnlens.optvis.engine import AscentEngine
 from cnnlens.optvis.objectives import Objective
-from cnnlens.optvis.param import Pixels
+from cnnlens.optvis.param import Param, Pixels
+from cnnlens.optvis.param_fourier import Fourier
 from cnnlens.optvis.preactivation import resolve_compute_dtype
+from cnnlens.optvis.regularisers import Blur
 from cnnlens.optvis.render import AscentResult, render
+from cnnlens.optvis.transforms import RandomWarp
 from cnnlens.preprocessing import Preprocessing
 from cnnlens.settings import OipSearch
 
@@ -85,6 +98,33 @@ def target_objective(targets: Targets, restarts: int) -> Objective:
     return objectives.neurons(targets.layer, maps, nodes).revived()
 
 
+def climbed_objective(targets: Targets, search: OipSearch) -> Objective:
+    """What the main climb climbs: the targets' objective minus the configured penalties
+    (total variation, L2, and diversity among each target's restarts)."""
+    objective = target_objective(targets, search.restarts)
+    regularisers = search.regularisers
+    if regularisers.total_variation:
+        objective -= regularisers.total_variation * objectives.total_variation()
+    if regularisers.l2:
+        objective -= regularisers.l2 * objectives.l2()
+    if search.diversity:
+        groups = np.repeat(np.arange(targets.count), search.restarts)
+        objective -= search.diversity * objectives.diversity(targets.layer, groups)
+    return objective
+
+
+def make_param(
+    search: OipSearch,
+    size: tuple[int, int],
+    channels: int,
+    preprocessing: Preprocessing | None,
+) -> Param:
+    """The parameterisation ``search.param`` names, for images of ``size`` and ``channels``."""
+    if search.param == "fourier":
+        return Fourier(size, channels, preprocessing)
+    return Pixels(preprocessing)
+
+
 class LayerSearch:
     """The search on one layer: its engine (and a float32 one to evaluate results when the
     engine computes in bfloat16) and the steps of a search, in the input range of
@@ -99,6 +139,7 @@ class LayerSearch:
         preprocessing: Preprocessing | None = None,
     ) -> None:
         check_search(search)
+        search = search_of_layer(search, layer)
         self.layer = layer
         self.search = search
         self.seed = seed
@@ -106,14 +147,15 @@ class LayerSearch:
         compute_dtype = resolve_compute_dtype(search.compute_dtype)
         log.info("%s: ascent computes in %s", layer, compute_dtype)
         pooling = search.revival.pooling
-        param = Pixels(preprocessing)
+        shape = model.input_shape[1:]
+        param = make_param(search, shape[:2], shape[2], preprocessing)
         self.engine = AscentEngine(
             model, [layer], compute_dtype=compute_dtype, revival=pooling, param=param
         )
         self.evaluator = (
             self.engine
-            if compute_dtype == "float32"
-            else AscentEngine(model, [layer], revival=pooling, param=param)
+            if compute_dtype == "float32" and isinstance(param, Pixels)
+            else AscentEngine(model, [layer], revival=pooling, param=Pixels(preprocessing))
         )
 
     @property
@@ -143,13 +185,15 @@ class LayerSearch:
         climb = render(
             self.engine,
             starts,
-            objective,
+            climbed_objective(targets, search),
             search.steps,
             search.epsilon,
             convergence=search.convergence,
             snapshot_steps=snapshot_steps(search),
             schedule=schedule,
             batch_size=search.batch_size,
+            warps=self._warps(targets),
+            blur=self._blur(),
         )
         values = self.evaluator.objective(climb.images, objective, search.batch_size)
         images, values, revival_steps = self._revive_dead(climb.images, values, objective)
@@ -158,6 +202,21 @@ class LayerSearch:
             targets, search.restarts, images, values, climb, candidates, revival_steps, test_max,
             test_p99,
         )
+
+    def _warps(self, targets: Targets):
+        """The climb's random warps, drawn per (target, restart), or None."""
+        transforms = self.search.transforms
+        warp = RandomWarp(transforms.jitter, transforms.scale, transforms.rotate)
+        if not warp.active:
+            return None
+        keys = targets.keys(self.seed, self.search.restarts)
+        return warp.begin(self.search.steps, keys, self.size)
+
+    def _blur(self) -> Blur | None:
+        regularisers = self.search.regularisers
+        if not regularisers.blur_every:
+            return None
+        return Blur(regularisers.blur_every, regularisers.blur_sigma)
 
     def _start_images(self, targets: Targets) -> tuple[np.ndarray, noise.StagedNoise | None]:
         """Every (target, restart)'s start image and, with the staged strategy, the schedule
@@ -186,42 +245,50 @@ class LayerSearch:
     def _screen(
         self, targets: Targets, starts: np.ndarray, objective: Objective
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Replace starts at objective 0 by their best screen candidate; count candidates."""
+        """Replace starts at objective 0 (every start with ``revival.screen: every``) by their
+        best screen candidate; count candidates."""
         restarts, revival = self.search.restarts, self.search.revival
         tried = np.zeros(targets.count, np.int64)
         values = self.engine.objective(starts, objective, self.search.batch_size)
-        stuck = np.flatnonzero(values <= 0)
-        if not stuck.size or revival.candidates == 0:
+        every = revival.screen == "every"
+        screened = np.arange(len(starts)) if every else np.flatnonzero(values <= 0)
+        if not screened.size or revival.candidates == 0:
             return starts, tried
-        pairs = [(index // restarts, index % restarts) for index in stuck]
+        pairs = [(index // restarts, index % restarts) for index in screened]
         keys = targets.candidate_keys(self.seed, pairs, revival.candidates)
         images = self.start_noise(keys, revival.scales, revival.factors)
-        screen_objective = objective.take(np.repeat(stuck, revival.candidates))
-        screened = self._brief_climb(images, screen_objective, revival.screen_steps)
-        best = self._best_candidates(screened.images, screened.objective, screen_objective)
+        if every:  # each start is the first contender of its group
+            grouped = images.reshape(len(screened), revival.candidates, *images.shape[1:])
+            images = np.concatenate([starts[screened, None], grouped], axis=1)
+            images = images.reshape(-1, *grouped.shape[2:])
+        count = len(images) // len(screened)
+        screen_objective = objective.take(np.repeat(screened, count))
+        climbed = self._brief_climb(images, screen_objective, revival.screen_steps)
+        best = self._best_contenders(climbed.objective, climbed.images, screen_objective, count)
+        chosen = climbed.images.reshape(-1, count, *images.shape[1:])[np.arange(len(best)), best]
+        if every:  # a start that wins stays as it was
+            chosen[best == 0] = starts[screened[best == 0]]
         starts = starts.copy()
-        starts[stuck] = best
-        np.add.at(tried, stuck // restarts, revival.candidates)
+        starts[screened] = chosen
+        np.add.at(tried, screened // restarts, revival.candidates)
         log.info(
             "%s: %d of %d starts at zero; screened %d candidates",
             self.layer,
-            stuck.size,
+            int((values <= 0).sum()),
             len(starts),
-            len(images),
+            len(screened) * revival.candidates,
         )
         return starts, tried
 
-    def _best_candidates(
-        self, images: np.ndarray, values: np.ndarray, objective: Objective
+    def _best_contenders(
+        self, values: np.ndarray, images: np.ndarray, objective: Objective, count: int
     ) -> np.ndarray:
-        """Per stuck start, its candidate with the highest objective, or, all at 0, the one
-        closest to firing (highest revival score)."""
-        count = self.search.revival.candidates
+        """Per group of ``count`` contenders, the index of the one with the highest objective,
+        or, all at 0, of the one closest to firing (highest revival score)."""
         closeness = self.engine.revival_score(images, objective, self.search.batch_size)
         rank = np.where(values > 0, values, -np.inf).reshape(-1, count)
         fallback = closeness.reshape(-1, count).argmax(axis=1)
-        best = np.where(np.isfinite(rank.max(axis=1)), rank.argmax(axis=1), fallback)
-        return images.reshape(-1, count, *images.shape[1:])[np.arange(len(best)), best]
+        return np.where(np.isfinite(rank.max(axis=1)), rank.argmax(axis=1), fallback)
 
     def _revive_dead(
         self, images: np.ndarray, values: np.ndarray, objective: Objective

@@ -3,7 +3,10 @@
 :class:`AscentEngine` wraps the pre-activation copy of a CNN (:mod:`.preactivation`) for some
 conv or dense layers. Its step, for the whole batch at once: the gradient of the objective
 (:mod:`.objectives`) with respect to the parameterisation's state (:mod:`.param`, pixels by
-default), and the state moved along it. The forward and backward pass may compute in bfloat16
+default), and the state moved along it. What an image climbs is its objective plus the
+objective's penalty terms (:mod:`.regularisers`), from its image warped by the step's
+matrices (:mod:`.transforms`) when given; the objective it reports is its activation terms'
+alone, of the image it climbed. The forward and backward pass may compute in bfloat16
 (``compute_dtype``); states, objectives and updates are float32.
 
 Usage::
@@ -33,7 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 from cnnlens.errors import CnnLensError
-from cnnlens.optvis import objectives
+from cnnlens.optvis import objectives, regularisers, transforms
 from cnnlens.optvis.objectives import Objective, Tables
 from cnnlens.optvis.param import Param, Pixels
 from cnnlens.optvis.preactivation import preactivation_model
@@ -106,11 +109,17 @@ class AscentEngine:
         return objectives.compile_tables(objective, self.layer_names, self.channels, shapes)
 
     def step(
-        self, state: tf.Tensor | np.ndarray, objective: Objective | Tables, epsilon: float
+        self,
+        state: tf.Tensor | np.ndarray,
+        objective: Objective | Tables,
+        epsilon: float,
+        matrices: np.ndarray | None = None,
     ) -> tuple[tf.Tensor, tf.Tensor]:
-        """One ascent step of the whole batch: (new state, objective of the given state)."""
+        """One ascent step of the whole batch: (new state, objective of the given state, or of
+        its images warped by ``matrices`` (batch, 8) when given)."""
         tables = self.compile(objective)
         weights, masks, revive = objectives.table_tensors(tables)
+        penalties, groups = objectives.penalty_tensors(tables)
         return self._step(
             tf.convert_to_tensor(state, tf.float32),
             tables.layers,
@@ -118,6 +127,10 @@ class AscentEngine:
             masks,
             revive,
             tf.constant(epsilon, tf.float32),
+            penalties,
+            groups,
+            tables.diversity_layer,
+            None if matrices is None else tf.convert_to_tensor(matrices, tf.float32),
         )
 
     def evaluate(self, state: tf.Tensor, objective: Objective | Tables) -> tf.Tensor:
@@ -159,19 +172,48 @@ class AscentEngine:
         return np.concatenate(values) if values else np.zeros(0, np.float32)
 
     def _outputs(self, state) -> list:
-        outputs = self.model(self.param.image(state), training=False)
+        return self._image_outputs(self.param.image(state))
+
+    def _image_outputs(self, images) -> list:
+        outputs = self.model(images, training=False)
         return outputs if isinstance(outputs, (list, tuple)) else [outputs]
 
-    def _step_graph(self, state, layers, weights, masks, revive, epsilon):
+    def _step_graph(
+        self,
+        state,
+        layers,
+        weights,
+        masks,
+        revive,
+        epsilon,
+        penalties=None,
+        groups=None,
+        diversity_layer=None,
+        matrices=None,
+    ):
         with tf.GradientTape() as tape:
             tape.watch(state)
             revival = self.revival if revive is not None else None
+            images = self.param.image(state)
+            if matrices is not None:
+                images = transforms.warp(images, matrices)
+            outputs = self._image_outputs(images)
             objective, pre_objective = objectives.evaluate(
-                self._outputs(state), layers, weights, masks, revival
+                outputs, layers, weights, masks, revival
             )
             ascended = objective
             if revive is not None:
                 ascended = objectives.ascended(objective, pre_objective, revive)
+            if penalties is not None:
+                ascended += regularisers.penalty(
+                    images,
+                    outputs,
+                    penalties,
+                    groups,
+                    diversity_layer,
+                    self.param.centre,
+                    self.param.unit,
+                )
             total = tf.reduce_sum(ascended)
         gradient = tape.gradient(total, state)
         return self.param.update(state, gradient, epsilon), objective

@@ -16,6 +16,16 @@ the last layer that is a class's logit, whose ReLU a reviving row climbs from be
     both = objectives.stack([mix, every_map.revived()])          # batch 129
     restarts = every_map.repeat(4)                               # each row 4 times
 
+Penalties compose the same way (lucid's regularisers)::
+
+    smooth = every_map - 0.1 * objectives.total_variation() - 0.01 * objectives.l2()
+    apart = every_map.repeat(4) - 0.5 * objectives.diversity("Conv2D_3", np.repeat(range(128), 4))
+
+A penalty term (``total_variation``, ``l2`` of the image, ``diversity`` of a layer's Gram
+matrices within a group of rows; :mod:`.regularisers`) is climbed with its weight like the
+activation terms, but the objective an engine *reports* (history, evaluation) is the
+activation terms' alone.
+
 ``revived()`` marks rows whose objective, when exactly 0 (so its gradient is 0 too and the
 image would never move), climbs the same weighted pooling of the *pre*-activation instead
 (its mean, or its maximum over positions, as the engine says) until the objective turns
@@ -39,18 +49,24 @@ import tensorflow as tf
 from cnnlens.errors import CnnLensError
 
 REVIVAL_POOLINGS = ("mean", "max")
+#: Terms that are climbed but not reported, in the column order of :attr:`Tables.penalties`.
+PENALTY_KINDS = ("total_variation", "l2", "diversity")
 Node = tuple[int, int]
 
 
 @dataclass(frozen=True)
 class Term:
     """``weight`` times the ReLU activation of ``channel`` of ``layer`` (None: the mean over
-    all its channels), averaged over positions or taken at ``node`` (i, j)."""
+    all its channels), averaged over positions or taken at ``node`` (i, j); or, for a
+    ``kind`` of :data:`PENALTY_KINDS`, ``weight`` times that penalty (``layer`` only for
+    diversity, whose rows of the same ``group`` are pushed apart)."""
 
-    layer: str
+    layer: str | None
     channel: int | None
     node: Node | None
     weight: float
+    kind: str = "activation"
+    group: int = -1
 
     def scaled(self, factor: float) -> Term:
         return replace(self, weight=self.weight * factor)
@@ -70,7 +86,9 @@ class Objective:
     @property
     def layers(self) -> tuple[str, ...]:
         """The layers the terms read, in order of first appearance."""
-        return tuple(dict.fromkeys(term.layer for row in self.rows for term in row))
+        return tuple(
+            dict.fromkeys(term.layer for row in self.rows for term in row if term.layer)
+        )
 
     def __add__(self, other: Objective | float) -> Objective:
         """Row-wise sum; an objective of batch 1 is added to every row of the other."""
@@ -86,6 +104,12 @@ class Objective:
         )
 
     __radd__ = __add__
+
+    def __sub__(self, other: Objective) -> Objective:
+        return self + (-1.0) * other
+
+    def __neg__(self) -> Objective:
+        return (-1.0) * self
 
     def __mul__(self, factor: float) -> Objective:
         if isinstance(factor, Objective):
@@ -173,6 +197,30 @@ def layer_mean(layer: str) -> Objective:
     return Objective(((Term(layer, None, None, 1.0),),), (False,))
 
 
+def total_variation() -> Objective:
+    """The image's total variation (mean absolute difference of neighbouring pixels, in
+    standardised units; batch 1): subtract it to favour smooth images."""
+    return _penalty(Term(None, None, None, 1.0, "total_variation"))
+
+
+def l2() -> Objective:
+    """The image's mean squared distance from the middle of the input range (in standardised
+    units; batch 1): subtract it to favour faint images."""
+    return _penalty(Term(None, None, None, 1.0, "l2"))
+
+
+def diversity(layer: str, groups: Iterable[int]) -> Objective:
+    """One row per group id: the mean cosine similarity of the row's Gram matrix of ``layer``'s
+    activations with those of the other rows of its group in a batch; subtract it to push a
+    group (e.g. a target's restarts) apart."""
+    rows = tuple((Term(layer, None, None, 1.0, "diversity", int(group)),) for group in groups)
+    return Objective(rows, (False,) * len(rows))
+
+
+def _penalty(term: Term) -> Objective:
+    return Objective(((term,),), (False,))
+
+
 def _single_terms(layer: str, indices: Iterable[int], nodes: list[Node] | None) -> Objective:
     indices = [int(index) for index in np.asarray(list(indices), np.int64).reshape(-1)]
     if nodes is not None and len(nodes) != len(indices):
@@ -192,6 +240,9 @@ class Tables:
     weights: tuple[np.ndarray, ...]
     masks: tuple[np.ndarray | None, ...]
     revive: np.ndarray
+    penalties: np.ndarray | None = None  # (batch, len(PENALTY_KINDS)) weights, None: none
+    groups: np.ndarray | None = None  # (batch,) diversity groups (-1: none)
+    diversity_layer: int | None = None  # the engine layer whose Gram matrices diversity reads
 
     @property
     def batch(self) -> int:
@@ -204,6 +255,9 @@ class Tables:
             weights=tuple(weight[index] for weight in self.weights),
             masks=tuple(None if mask is None else mask[index] for mask in self.masks),
             revive=self.revive[index],
+            penalties=None if self.penalties is None else self.penalties[index],
+            groups=None if self.groups is None else self.groups[index],
+            diversity_layer=self.diversity_layer,
         )
 
 
@@ -230,14 +284,47 @@ def compile_tables(
             layers.append(position)
             weights.append(_weights(entries, layer, count))
             masks.append(_masks([node for node, _ in entries], layer, shape))
-    return Tables(tuple(layers), tuple(weights), tuple(masks), np.array(objective.revive, bool))
+    return Tables(
+        tuple(layers),
+        tuple(weights),
+        tuple(masks),
+        np.array(objective.revive, bool),
+        *_penalty_tables(objective, layer_names),
+    )
+
+
+def _penalty_tables(
+    objective: Objective, layer_names: Sequence[str]
+) -> tuple[np.ndarray | None, np.ndarray | None, int | None]:
+    """(penalty weights (batch, kinds), diversity groups (batch,), diversity's engine layer);
+    all None when no row has a penalty term."""
+    penalties = np.zeros((objective.batch, len(PENALTY_KINDS)), np.float32)
+    groups = np.full(objective.batch, -1, np.int64)
+    diversity_layers = set()
+    for row, terms in enumerate(objective.rows):
+        for term in terms:
+            if term.kind == "activation":
+                continue
+            penalties[row, PENALTY_KINDS.index(term.kind)] += term.weight
+            if term.kind == "diversity":
+                groups[row] = term.group
+                diversity_layers.add(term.layer)
+    if not penalties.any():
+        return None, None, None
+    if len(diversity_layers) > 1:
+        raise CnnLensError(
+            f"diversity reads one layer per objective, not {sorted(diversity_layers)}; "
+            "give every diversity term the same layer"
+        )
+    layer = next(iter(diversity_layers), None)
+    return penalties, groups, None if layer is None else list(layer_names).index(layer)
 
 
 def _poolings(row: tuple[Term, ...], layer: str) -> list[tuple[Node | None, list[Term]]]:
     """The row's terms of ``layer`` grouped by where they pool (None: the mean), in order."""
     groups: dict[Node | None, list[Term]] = {}
     for term in row:
-        if term.layer == layer:
+        if term.layer == layer and term.kind == "activation":
             groups.setdefault(term.node, []).append(term)
     return list(groups.items())
 
@@ -330,3 +417,10 @@ def table_tensors(tables: Tables):
     )
     revive = tf.convert_to_tensor(tables.revive) if tables.revive.any() else None
     return weights, masks, revive
+
+
+def penalty_tensors(tables: Tables):
+    """Penalty weights and diversity groups as tensors (both None without penalties)."""
+    if tables.penalties is None:
+        return None, None
+    return tf.convert_to_tensor(tables.penalties), tf.convert_to_tensor(tables.groups)

@@ -2,9 +2,9 @@
 
 A parameterisation holds the batch's *state* (a tensor), makes images of it for the network
 (inside the compiled step, so the gradient reaches the state), and moves the state along the
-gradient. The engine takes one as ``param=``; :class:`Pixels` is the default. Another way of
-describing images (e.g. by their Fourier coefficients) is one more class here with the same
-four methods.
+gradient. The engine takes one as ``param=``; :class:`Pixels` is the default;
+:class:`cnnlens.optvis.param_fourier.Fourier` describes images by their scaled spectrum.
+Both keep the images in the model's input range the same way (:meth:`Pixels.into_range`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from cnnlens.noise import range_unit
-from cnnlens.preprocessing import Preprocessing
+from cnnlens.preprocessing import Preprocessing, standardise as standardise_images
 
 RMS_FLOOR = 1e-7
 STD_FLOOR = 1e-6
@@ -31,6 +31,14 @@ class Param(Protocol):
     def image(self, state: tf.Tensor) -> tf.Tensor: ...
 
     def update(self, state: tf.Tensor, gradient: tf.Tensor, epsilon: tf.Tensor) -> tf.Tensor: ...
+
+    @property
+    def centre(self) -> float: ...
+
+    @property
+    def unit(self) -> float: ...
+
+    def project(self, images: np.ndarray) -> np.ndarray: ...
 
 
 class Pixels:
@@ -52,6 +60,7 @@ class Pixels:
             else None
         )
         self.unit = range_unit(preprocessing)
+        self.centre = 0.0 if self.bounds is None else sum(self.bounds) / 2
 
     def start(self, images: np.ndarray) -> tf.Tensor:
         """The state of (B, H, W, C) images."""
@@ -72,6 +81,18 @@ class Pixels:
             return standardise(state + epsilon * gradient / (rms + RMS_FLOOR))
         moved = state + (self.unit * epsilon) * gradient / (rms + RMS_FLOOR)
         return tf.clip_by_value(moved, *self.bounds)
+
+    def into_range(self, images: tf.Tensor) -> tf.Tensor:
+        """Graph side: images brought into the input range (re-standardised, or clipped)."""
+        if self.bounds is None:
+            return standardise(images)
+        return tf.clip_by_value(images, *self.bounds)
+
+    def project(self, images: np.ndarray) -> np.ndarray:
+        """NumPy side: (B, H, W, C) images brought into the input range."""
+        if self.bounds is None:
+            return standardise_images(images)
+        return np.clip(np.asarray(images, np.float32), *self.bounds)
 
 
 def standardise(images: tf.Tensor) -> tf.Tensor:

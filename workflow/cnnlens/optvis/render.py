@@ -22,6 +22,12 @@ of the unmoved start. A schedule is called at every step with (step, images, row
 the images' indices in the render's batch, and may return new images; convergence counting
 restarts at every change, and early stop applies only from the schedule's ``last_change`` on.
 
+Warps (:class:`cnnlens.optvis.transforms.Warps`, transformation robustness) warp the images
+inside each step, per image; the history records the objective of the warped images the
+steps climbed, except ``history[0]`` (the unwarped start) and ``history[steps]`` (the
+unwarped final images). A blur (:class:`cnnlens.optvis.regularisers.Blur`) smooths the images
+between steps and brings them back into the input range; it does not restart convergence.
+
 Images are optimised ``batch_size`` at a time (memory only: an image's result does not
 depend on its batch).
 """
@@ -38,7 +44,8 @@ import tensorflow as tf
 from cnnlens.errors import CnnLensError
 from cnnlens.optvis.engine import AscentEngine
 from cnnlens.optvis.objectives import Objective, Tables
-from cnnlens.optvis.transforms import StepPlan, Transform
+from cnnlens.optvis.regularisers import Blur, gaussian_blur
+from cnnlens.optvis.transforms import StepPlan, Transform, Warps
 from cnnlens.settings import Convergence
 
 
@@ -78,6 +85,8 @@ def render(
     transforms: Sequence[Transform] = (),
     schedule: Schedule | None = None,
     batch_size: int = 512,
+    warps: Warps | None = None,
+    blur: Blur | None = None,
 ) -> AscentResult:
     """Climb ``steps`` steps of size ``epsilon`` from ``images`` (B, H, W, C), image ``b``
     climbing row ``b`` of ``objective``; see the module docstring."""
@@ -86,7 +95,9 @@ def render(
     snapshot_steps = tuple(int(step) for step in snapshot_steps)
     _check(images, tables, steps, snapshot_steps, batch_size)
     plans = [transform.begin(steps) for transform in transforms]
-    loop = _Loop(engine, steps, epsilon, convergence, snapshot_steps, plans, schedule)
+    loop = _Loop(
+        engine, steps, epsilon, convergence, snapshot_steps, plans, schedule, warps, blur
+    )
     parts = [
         loop.run(images[start:stop], tables.take(slice(start, stop)), np.arange(start, stop))
         for start, stop in _batches(len(images), batch_size)
@@ -165,6 +176,8 @@ class _Loop:
     snapshot_steps: tuple[int, ...]
     plans: list[StepPlan]
     schedule: Schedule | None
+    warps: Warps | None = None
+    blur: Blur | None = None
 
     @property
     def stop_from(self) -> int | None:
@@ -200,7 +213,10 @@ class _Loop:
                 if changed is not None:
                     state = param.start(changed)
                     tracker.restart()
-            following, values = self._step(state, tables, step)
+            if self.blur is not None and self.blur.due(step, self.steps):
+                blurred = gaussian_blur(param.images(state), self.blur.sigma)
+                state = param.start(param.project(blurred))
+            following, values = self._step(state, tables, step, rows[active])
             history[active, step:] = values[:, None]
             self._keep_snapshots(snapshots, step, active, state)
             newly = tracker.update(step, active, values)
@@ -221,15 +237,19 @@ class _Loop:
             final, history, snapshots, self.snapshot_steps, tracker.converged_step, steps_run
         )
 
-    def _step(self, state, tables: Tables, step: int) -> tuple[tf.Tensor | None, np.ndarray]:
+    def _step(
+        self, state, tables: Tables, step: int, rows: np.ndarray
+    ) -> tuple[tf.Tensor | None, np.ndarray]:
         """(state after the step, or None at the end; objective recorded for ``step``)."""
         if step == self.steps:
             return None, self.engine.evaluate(state, tables).numpy()
-        start = self.engine.evaluate(state, tables).numpy() if self.plans and step == 0 else None
+        moving = self.plans or self.warps is not None
+        start = self.engine.evaluate(state, tables).numpy() if moving and step == 0 else None
         moved = state
         for plan in self.plans:
             moved = plan.apply(moved, step)
-        moved, values = self.engine.step(moved, tables, self.epsilon)
+        matrices = None if self.warps is None else self.warps.matrices(step, rows)
+        moved, values = self.engine.step(moved, tables, self.epsilon, matrices)
         for plan in reversed(self.plans):
             moved = plan.undo(moved, step)
         return moved, values.numpy() if start is None else start

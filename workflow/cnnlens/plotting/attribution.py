@@ -48,6 +48,21 @@ def draw_relevance(axis: Axes, method: str, relevance: np.ndarray, image: np.nda
         axis.imshow(relevance, cmap="magma", vmin=0, vmax=largest)
 
 
+def plot_attribution_pages(
+    selected: SelectedAttributions,
+    class_names: Sequence[str],
+    top_maps: int,
+    directory: str | os.PathLike,
+    oips: Sequence[np.ndarray] = (),
+) -> None:
+    """``directory/test_{index}.png`` for every selected test image
+    (:func:`plot_image_attributions`)."""
+    os.makedirs(directory, exist_ok=True)
+    for index in selected.indices:
+        path = os.path.join(directory, f"test_{index}.png")
+        plot_image_attributions(selected, int(index), class_names, top_maps, path, oips)
+
+
 def plot_image_attributions(
     selected: SelectedAttributions,
     index: int,

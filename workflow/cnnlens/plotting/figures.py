@@ -8,14 +8,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.colors import Colormap  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.colors import Colormap
+from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
-from cnnlens.errors import CnnLensError  # noqa: E402
-from cnnlens.files import atomic_path  # noqa: E402
+from cnnlens.errors import CnnLensError
+from cnnlens.files import atomic_path
 
 DPI = 120
+PAD_INCHES = 0.1  # savefig's pad around a tight bounding box
+PNG_OPTIONS = {"compress_level": 2}  # much faster than the default 6, files ~20% larger
 
 
 def save_figure(figure: Figure, path: str | os.PathLike) -> None:
@@ -23,6 +26,20 @@ def save_figure(figure: Figure, path: str | os.PathLike) -> None:
     with atomic_path(path) as temporary:
         figure.savefig(temporary, dpi=DPI, bbox_inches="tight")
     plt.close(figure)
+
+
+def save_open_figure(figure: Figure, path: str | os.PathLike, crop: Bbox | None = None) -> None:
+    """Save ``figure`` atomically and keep it open to be redrawn for the next image; ``crop``
+    (inches) is the part kept, by default the whole figure."""
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, dpi=DPI, bbox_inches=crop, pil_kwargs=PNG_OPTIONS)
+
+
+def content_box(figure: Figure) -> Bbox:
+    """The part of ``figure`` that ``bbox_inches="tight"`` keeps, widened to the figure's whole
+    width: computed once for a figure redrawn for many images (its titles may grow a little)."""
+    tight = figure.get_tightbbox(figure.canvas.get_renderer()).padded(PAD_INCHES)
+    return Bbox([[min(tight.x0, 0.0), tight.y0], [max(tight.x1, figure.get_figwidth()), tight.y1]])
 
 
 def resolve_colormap(name: str, setting: str, bad: str | None = None) -> Colormap:

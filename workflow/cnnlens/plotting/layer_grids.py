@@ -25,6 +25,12 @@ def mosaic_aspect(grid: LayerGrid) -> float:
     return grid.mosaic.shape[1] / grid.mosaic.shape[0]
 
 
+def colour_limits(limits: tuple[float, float]) -> tuple[float, float]:
+    """The colour scale's (low, high) for a grid's limits; a flat grid gets a tiny span."""
+    low, high = limits
+    return low, high if high > low else low + 1e-9
+
+
 def draw_grid(
     axis: Axes,
     grid: LayerGrid,
@@ -33,12 +39,12 @@ def draw_grid(
     setting: str = COLORMAP_SETTING,
 ) -> AxesImage:
     """Draw ``grid`` into ``axis``: tiles, separating lines, and map/node tick labels."""
-    low, high = limits or grid.limits
+    low, high = colour_limits(limits or grid.limits)
     image = axis.imshow(
         grid.mosaic,
         cmap=resolve_colormap(colormap, setting, bad=GAP_COLOUR),
         vmin=low,
-        vmax=high if high > low else low + 1e-9,
+        vmax=high,
         interpolation="nearest",
         aspect="equal",
     )

@@ -13,9 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cnnlens.files import atomic_path
 from cnnlens.oip.results import SearchResult, check_outputs, node_grids
-from cnnlens.plotting.figures import DPI, plt, resolve_colormap, save_figure
+from cnnlens.plotting.figures import plt, resolve_colormap, save_figure, save_open_figure
 from cnnlens.tiles import equalise, grid_shape, tile_mosaic
 
 #: OIPs are standardised images: this range shows them without clipping much.
@@ -171,12 +170,6 @@ class EvolutionFigure:
 def _no_ticks(axis) -> None:
     axis.set_xticks([])
     axis.set_yticks([])
-
-
-def save_open_figure(figure, path: str | os.PathLike) -> None:
-    """Save ``figure`` atomically and keep it open for the next map."""
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, dpi=DPI, pil_kwargs={"compress_level": 2})
 
 
 def unit_name(map_index: int, class_names: Sequence[str] | None) -> str:
