@@ -234,8 +234,12 @@ def test_selection_copes_with_few_images_and_refuses_bad_indices() -> None:
 def test_index_page_links_every_page_of_every_image() -> None:
     rows = [{"index": 12, "label": 4, "predicted": 4, "confidence": 0.99, "why": "clear 4"}]
     page = selection.examples_index(rows, ["Conv2D_1", "dense"])
-    assert "[overview](test_12/overview.png) [Conv2D_1](test_12/Conv2D_1.png)" in page
-    assert "[dense](test_12/dense.png) |" in page and "| 12 | 4 | 4 | 0.990 | clear 4 |" in page
+    assert (
+        "[overview](examples/test_12/overview.png) [Conv2D_1](examples/test_12/Conv2D_1.png)"
+        in page
+    )
+    assert "[dense](examples/test_12/dense.png) |" in page
+    assert "| 12 | 4 | 4 | 0.990 | clear 4 |" in page
 
 
 def example_set_of(layers: tuple[str, ...], indices: tuple[int, ...] = (12, 3)) -> ExampleSet:
