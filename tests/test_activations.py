@@ -498,22 +498,26 @@ def run_job(script: str, job: dict, tmp_path: Path) -> None:
 
 
 def test_figure_job_draws_every_layer_and_the_overview_without_tensorflow(tmp_path) -> None:
-    save_example_set(tmp_path / "examples.npz", example_set_of(DRAWN_LAYERS))
-    figures = tmp_path / "test_3"
+    example_set = example_set_of(DRAWN_LAYERS)
+    save_example_set(tmp_path / "examples.npz", example_set)
+    figures = tmp_path / "examples"
     job = {
         "input": {"activations": str(tmp_path / "examples.npz")},
-        "output": {
-            "grids": [str(figures / f"{layer}.png") for layer in DRAWN_LAYERS],
-            "overview": str(figures / "overview.png"),
-        },
+        "output": {"figures": str(figures), "index": str(tmp_path / "index.md")},
         "params": {"grid": settings.keys_of(settings.Grid, vars(GRID)), "layers": DRAWN_LAYERS,
                    "class_names": FASHION_CLASSES},
-        "wildcards": {"index": "3"},
     }
     run_job("activation_figures", job, tmp_path)
-    for page in (*DRAWN_LAYERS, "overview"):
-        assert (figures / f"{page}.png").stat().st_size > 5_000
-    assert len(list(figures.iterdir())) == len(DRAWN_LAYERS) + 1  # no temporary left over
+    folders = sorted(figures.iterdir())
+    assert [folder.name for folder in folders] == sorted(
+        f"test_{example.index}" for example in example_set.examples
+    )
+    for folder in folders:
+        for page in (*DRAWN_LAYERS, "overview"):
+            assert (folder / f"{page}.png").stat().st_size > 5_000
+        assert len(list(folder.iterdir())) == len(DRAWN_LAYERS) + 1  # no temporary left over
+    index = (tmp_path / "index.md").read_text()
+    assert all(f"examples/{folder.name}/overview.png" in index for folder in folders)
 
 
 def test_comparison_job_writes_every_layer_and_the_separation_without_tensorflow(

@@ -3,6 +3,8 @@ conv layer of the pre-activation copy (:mod:`.preactivation`) when it sees the i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -11,12 +13,20 @@ import tensorflow as tf
 class ImageConv2D(keras.layers.Layer):
     """A valid, stride-1 convolution (no activation) of the image itself, with a faster
     gradient w.r.t. the image: TensorFlow's conv2d_backprop_input is slow for images of
-    one or few channels, a matrix product followed by shifted sums is not."""
+    one or few channels, a matrix product followed by shifted sums is not.
 
-    def __init__(self, kernel: np.ndarray, bias: np.ndarray, **kwargs) -> None:
+    ``crop``: (rows, columns) at the bottom and right of the image that the convolution
+    leaves out (no target sees them); their gradient is zero, written by the same shifted
+    sums (cheaper than a cropping layer's gradient).
+    """
+
+    def __init__(
+        self, kernel: np.ndarray, bias: np.ndarray, crop: Sequence[int] = (0, 0), **kwargs
+    ) -> None:
         super().__init__(**kwargs)
         self.kernel_value = np.asarray(kernel, np.float32)
         self.bias_value = np.asarray(bias, np.float32)
+        self.crop = (int(crop[0]), int(crop[1]))
 
     def build(self, input_shape) -> None:
         self.kernel = self.add_weight(
@@ -31,42 +41,62 @@ class ImageConv2D(keras.layers.Layer):
     def call(self, images):
         kernel = tf.cast(self.kernel, self.compute_dtype)
         bias = tf.cast(self.bias, self.compute_dtype)
-        return tf.nn.bias_add(_convolve_image(tf.cast(images, self.compute_dtype), kernel), bias)
+        images = tf.cast(images, self.compute_dtype)
+        return tf.nn.bias_add(_convolve_image(images, kernel, self.crop), bias)
 
     def compute_output_shape(self, input_shape):
         height, width = self.kernel_value.shape[:2]
         rows, columns = input_shape[1:3]
         return (
             input_shape[0],
-            None if rows is None else rows - height + 1,
-            None if columns is None else columns - width + 1,
+            None if rows is None else rows - self.crop[0] - height + 1,
+            None if columns is None else columns - self.crop[1] - width + 1,
             self.kernel_value.shape[-1],
         )
 
 
-def _convolve_image(images, kernel):
-    """``conv2d(images, kernel)`` (valid) whose input gradient spreads each output position's
-    gradient over its window of input pixels by one matrix product and shifted sums."""
+def _convolve_image(images, kernel, crop: tuple[int, int] = (0, 0)):
+    """``conv2d(images, kernel)`` (valid) of the images without their last ``crop`` rows and
+    columns, whose input gradient spreads each output position's gradient over its window of
+    input pixels by one matrix product and shifted sums."""
 
     @tf.custom_gradient
     def convolve(images):
-        outputs = tf.nn.conv2d(images, kernel, 1, "VALID")
+        kept = images
+        if any(crop):
+            shape = tf.shape(images)
+            kept = images[:, : shape[1] - crop[0], : shape[2] - crop[1]]
+        outputs = tf.nn.conv2d(kept, kernel, 1, "VALID")
 
         def gradient(upstream):
-            height, width, channels, filters = kernel.shape
-            flat = tf.reshape(kernel, [height * width * channels, filters])
-            windows = tf.einsum("bhwf,kf->bhwk", upstream, flat)
-            shape = tf.shape(windows)
-            windows = tf.reshape(windows, [shape[0], shape[1], shape[2], height, width, channels])
-            total = 0.0
-            for row in range(height):
-                for column in range(width):
-                    total += tf.pad(
-                        windows[:, :, :, row, column, :],
-                        [[0, 0], [row, height - 1 - row], [column, width - 1 - column], [0, 0]],
-                    )
-            return total
+            return _spread_windows(upstream, kernel, crop)
 
         return outputs, gradient
 
     return convolve(images)
+
+
+def _spread_windows(upstream, kernel, crop: tuple[int, int]):
+    """The gradient w.r.t. the (uncropped) image of a valid convolution with ``kernel`` whose
+    output's gradient is ``upstream``: each window offset's share, one (channels, batch,
+    rows, columns) plane per offset from one matrix product, padded into place and summed."""
+    height, width, channels, filters = kernel.shape
+    flat = tf.reshape(kernel, [height * width * channels, filters])
+    shape = tf.shape(upstream)
+    planes = tf.matmul(flat, tf.reshape(upstream, [-1, filters]), transpose_b=True)
+    planes = tf.reshape(planes, [height, width, channels, shape[0], shape[1], shape[2]])
+    total = 0.0
+    for row in range(height):
+        for column in range(width):
+            total += tf.pad(
+                planes[row, column],
+                [
+                    [0, 0],
+                    [0, 0],
+                    [row, height - 1 - row + crop[0]],
+                    [column, width - 1 - column + crop[1]],
+                ],
+            )
+    if channels == 1:
+        return tf.expand_dims(total[0], -1)
+    return tf.transpose(total, [1, 2, 3, 0])

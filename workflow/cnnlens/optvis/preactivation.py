@@ -80,7 +80,9 @@ def preactivation_model(
     policy = "mixed_bfloat16" if compute_dtype == "bfloat16" else "float32"
 
     inputs = keras.Input(shape=input_shape, name="image")
-    tensor = _crop_to_receptive_field(inputs, layers, set(names), input_shape)
+    crops = _receptive_field_crops(layers, set(names), input_shape)
+    fast_first = is_conv(layers[0]) and _takes_fast_input_gradient(layers[0])
+    tensor = inputs if fast_first else _crop_to_receptive_field(inputs, crops)
     pre_activations: dict[str, keras.KerasTensor] = {}
     relu_closes: dict[int, str] = {}  # index of a separate ReLU layer -> the layer it closes
     skip_next = False
@@ -91,7 +93,7 @@ def preactivation_model(
             pre_activations[relu_closes[index]] = _named_pre(tensor, relu_closes[index])
             tensor = _copy(layer, policy)(tensor)
         elif is_conv(layer) and activation_of(layer) == "relu":
-            pre = _linear_copy(layer, policy, fast_input_gradient=index == 0)(tensor)
+            pre = _linear_copy(layer, policy, _image_crop(index, fast_first, crops))(tensor)
             pre_activations[layer.name] = _named_pre(pre, layer.name)
             following = layers[index + 1] if index + 1 < len(layers) else None
             skip_next = isinstance(following, keras.layers.MaxPooling2D)
@@ -99,7 +101,7 @@ def preactivation_model(
                 pre = _copy(following, policy)(pre)
             tensor = keras.layers.ReLU(dtype=policy, name=f"{layer.name}_relu")(pre)
         elif is_conv(layer) or (is_dense(layer) and activation_of(layer) == "linear"):
-            tensor = _linear_copy(layer, policy, fast_input_gradient=index == 0)(tensor)
+            tensor = _linear_copy(layer, policy, _image_crop(index, fast_first, crops))(tensor)
             relu = separate_relu(layers, index)
             if relu is not None:
                 relu_closes[relu] = layer.name
@@ -224,14 +226,25 @@ def _dense_activation(layer: keras.layers.Layer, policy: str) -> keras.layers.La
     return keras.layers.Activation(activation, dtype=policy, name=f"{layer.name}_activation")
 
 
-def _crop_to_receptive_field(inputs, layers, targets: set[str], input_shape):
-    """Drop the bottom rows and right columns of the input that no target output depends on
+def _receptive_field_crops(layers, targets: set[str], input_shape) -> tuple[int, int]:
+    """(rows, columns) at the bottom and right of the input that no target output depends on
     (valid convolutions and pooling that floors leave some unused: the third conv layer of
     the default CNN never sees the last 2 rows and columns). Their gradient is zero anyway."""
-    crops = [
+    rows, columns = (
         _unused_input_cells(layers, targets, size) if size is not None else 0
         for size in tuple(input_shape)[:2]
-    ]
+    )
+    return rows, columns
+
+
+def _image_crop(index: int, fast_first: bool, crops: tuple[int, int]) -> tuple[int, int] | None:
+    """The crop the layer at ``index`` applies itself (an :class:`ImageConv2D` seeing the
+    image), or None for a plain copy."""
+    return crops if index == 0 and fast_first else None
+
+
+def _crop_to_receptive_field(inputs, crops: tuple[int, int]):
+    """The input without its ``crops`` bottom rows and right columns."""
     if not any(crops):
         return inputs
     return keras.layers.Cropping2D(((0, crops[0]), (0, crops[1])), name="receptive_field")(inputs)
@@ -296,16 +309,16 @@ def _copy_with_weights(layer: keras.layers.Layer, policy: str) -> keras.layers.L
 
 
 def _linear_copy(
-    layer: keras.layers.Layer, policy: str, fast_input_gradient: bool = False
+    layer: keras.layers.Layer, policy: str, image_crop: tuple[int, int] | None = None
 ) -> keras.layers.Layer:
     """A copy of conv or dense ``layer`` without its activation, holding the trained weights.
 
-    ``fast_input_gradient``: for the layer that sees the image, an :class:`ImageConv2D`
-    when it applies (valid, stride 1, with bias).
+    ``image_crop``: for the layer that sees the image, when :class:`ImageConv2D` applies
+    (valid, stride 1, with bias), the rows and columns it crops; that layer then is one.
     """
     kernel, bias = layer.get_weights()
-    if fast_input_gradient and _takes_fast_input_gradient(layer):
-        return ImageConv2D(kernel, bias, dtype=policy, name=layer.name)
+    if image_crop is not None:
+        return ImageConv2D(kernel, bias, image_crop, dtype=policy, name=layer.name)
     config = {**layer.get_config(), "activation": "linear", "dtype": policy}
     config.pop("kernel_regularizer", None)
     copy = type(layer).from_config(config)
