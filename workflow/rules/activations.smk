@@ -40,7 +40,7 @@ rule select_examples:
         log_path("activations/select_examples"),
     benchmark:
         benchmark_path("activations/select_examples")
-    threads: 2
+    threads: beside_another(2)
     resources:
         mem_mb=3000,
         runtime=15,
@@ -89,7 +89,7 @@ rule activation_statistics:
         log_path("activations/class_statistics"),
     benchmark:
         benchmark_path("activations/class_statistics")
-    threads: 2
+    threads: beside_another(2)
     resources:
         mem_mb=4000,
         runtime=20,

@@ -34,7 +34,7 @@ rule atlas_examples:
         log_path("atlas/examples"),
     benchmark:
         benchmark_path("atlas/examples")
-    threads: 2
+    threads: beside_another(2)
     resources:
         mem_mb=3000,
         runtime=15,

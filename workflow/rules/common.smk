@@ -44,6 +44,14 @@ def library_of(script):
     return [os.path.relpath(module) for module in modules]
 
 
+def beside_another(threads):
+    """A TensorFlow job's threads: ``threads``, but at most half the cores this run may use, so
+    that on a small machine two such jobs, or one and a figure job, run side by side (their
+    small convolutions gain little from a second thread: on 2 cores an OIP search used the
+    same CPU seconds on 1 thread as on 2). Training keeps every core it asks for."""
+    return max(1, min(threads, workflow.cores // 2))
+
+
 def log_path(name):
     return f"results/logs/{name}.log"
 
