@@ -50,7 +50,7 @@ rule attribution:
         log_path("attribution/attribution"),
     benchmark:
         benchmark_path("attribution/attribution")
-    threads: beside_another(2)
+    threads: 2
     resources:
         mem_mb=3000,
         runtime=15,
@@ -118,7 +118,7 @@ rule attribution_deletion:
         log_path("attribution/deletion"),
     benchmark:
         benchmark_path("attribution/deletion")
-    threads: beside_another(2)
+    threads: 2
     resources:
         mem_mb=3000,
         runtime=20,

@@ -45,10 +45,10 @@ def library_of(script):
 
 
 def beside_another(threads):
-    """A TensorFlow job's threads: ``threads``, but at most half the cores this run may use, so
-    that on a small machine two such jobs, or one and a figure job, run side by side (their
-    small convolutions gain little from a second thread: on 2 cores an OIP search used the
-    same CPU seconds on 1 thread as on 2). Training keeps every core it asks for."""
+    """A read-out job's threads: ``threads``, but at most half the cores this run may use, so
+    that on a small machine it runs beside a figure job. Only for jobs whose results do not
+    depend on the thread count (a forward pass in float32: checked equal on 1 and 2 threads);
+    the OIP searches, dreams and training keep theirs, as their results would change."""
     return max(1, min(threads, workflow.cores // 2))
 
 

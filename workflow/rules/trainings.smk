@@ -76,7 +76,7 @@ else:
             log_path("trainings/match"),
         benchmark:
             benchmark_path("trainings/match")
-        threads: beside_another(2)
+        threads: 2
         # default: 2 models x 3 conv layers over 10,000 test images
         resources:
             mem_mb=3000,
