@@ -145,3 +145,35 @@ def test_a_linear_conv_without_a_relu_is_refused(chain_model) -> None:
     outputs = layers.Dense(2, activation="softmax")(layers.Flatten()(x))
     with pytest.raises(CnnLensError, match="no ReLU layer follows"):
         preactivation_model(keras.Model(inputs, outputs), ["plain"])
+
+
+@pytest.mark.parametrize("compute_dtype", ["float32", "bfloat16"])
+def test_the_fast_input_gradient_crops_what_no_target_sees(compute_dtype) -> None:
+    """13 pixels, a conv of 3 and a flooring pool of 2: the second conv never sees the last row
+    and column; the first conv crops them itself, and the gradient is the original model's
+    (to bfloat16's precision in bfloat16), zero on the cropped pixels."""
+    keras.utils.set_random_seed(7)
+    model = keras.Sequential(
+        [
+            keras.Input((13, 13, 3)),
+            layers.Conv2D(5, 3, activation="relu", name="conv"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(4, 3, activation="relu", name="second"),
+        ]
+    )
+    copy = preactivation_model(model, ["second"], compute_dtype=compute_dtype)
+    assert type(copy.get_layer("conv")).__name__ == "ImageConv2D"
+    assert copy.get_layer("conv").crop == (1, 1)
+    batch = tf.constant(images(2, seed=8, size=13))
+    weights = tf.constant(np.random.default_rng(9).normal(size=(2, 3, 3, 4)), tf.float32)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(batch)
+        fast = tf.reduce_sum(tf.nn.relu(copy(batch)) * weights)
+        plain = tf.reduce_sum(model(batch) * weights)
+    fast_gradient = tape.gradient(fast, batch).numpy()
+    plain_gradient = tape.gradient(plain, batch).numpy()
+    assert fast_gradient.shape == plain_gradient.shape == (2, 13, 13, 3)
+    assert np.all(fast_gradient[:, 12, :, :] == 0) and np.all(fast_gradient[:, :, 12, :] == 0)
+    tolerance = 1e-5 if compute_dtype == "float32" else 6e-2
+    scale = np.abs(plain_gradient).max()
+    np.testing.assert_allclose(fast_gradient / scale, plain_gradient / scale, atol=tolerance)

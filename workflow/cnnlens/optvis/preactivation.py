@@ -12,8 +12,9 @@ the ascent cheaper:
 * max pooling runs before the ReLU (the two commute, and the ReLU then sees a quarter of the
   values);
 * the first conv layer computes its gradient with respect to the image by a matrix product and
-  shifted sums (:class:`~cnnlens.optvis.image_conv.ImageConv2D`), much faster than
-  TensorFlow's own for images of one or few channels (exact for colour images too).
+  shifted sums (:class:`~cnnlens.optvis.image_conv.ImageConv2D`), much faster in float32 than
+  TensorFlow's own for images of one or few channels (exact for colour images too); it also
+  does the crop, whose gradient the shifted sums write for free.
 
 Any chain-shaped model works (Sequential, or functional with each layer feeding the next): its
 input layer is left out, dropout and other layers that are the identity at inference are
