@@ -220,12 +220,19 @@ def comparable(name: str, content: bytes):
     return content
 
 
+# Stages built only as named targets, which other tests add to the local tiny run (their
+# results, logs and benchmarks): not part of the default target the SLURM run builds.
+NAMED_TARGET_STAGES = ("attribution", "oip_study", "trainings")
+
+
 def result_files(workspace: Workspace) -> list[str]:
-    """The default target's files (tests/test_attribution.py adds the named target
-    attribution_summary's files, its logs and benchmarks to the local tiny run)."""
+    """The default target's files (tests/test_attribution.py, test_oip_study.py and
+    test_trainings.py add their named targets' files to the local tiny run)."""
     files = (path for path in workspace.root.glob("results/**/*") if path.is_file())
     names = (str(path.relative_to(workspace.root)) for path in files)
-    return sorted(name for name in names if "attribution" not in name)
+    return sorted(
+        name for name in names if not any(stage in name for stage in NAMED_TARGET_STAGES)
+    )
 
 
 @pytest.fixture(scope="module")
