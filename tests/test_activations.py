@@ -520,6 +520,12 @@ def test_figure_job_draws_every_layer_and_the_overview_without_tensorflow(tmp_pa
     assert all(f"examples/{folder.name}/overview.png" in index for folder in folders)
 
 
+def test_no_selected_image_still_gives_the_figure_directory(tmp_path) -> None:
+    figures = tmp_path / "examples"
+    plots.plot_example_pages(example_set_of(DRAWN_LAYERS, indices=()), DRAWN_LAYERS, GRID, figures)
+    assert figures.is_dir() and not any(figures.iterdir())
+
+
 def test_comparison_job_writes_every_layer_and_the_separation_without_tensorflow(
     tmp_path,
 ) -> None:

@@ -48,6 +48,7 @@ def plot_example_pages(
 ) -> None:
     """For every image of ``example_set``, ``directory/test_{index}/``: each layer's grid
     (``{layer}.png``) and the overview page (``overview.png``)."""
+    os.makedirs(directory, exist_ok=True)  # also when no test image matches the selection
     pages: list[GridPage] = []
     overview: OverviewPage | None = None
     for example in example_set.examples:
