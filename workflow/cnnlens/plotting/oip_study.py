@@ -66,10 +66,18 @@ def plot_summary(rows: Sequence[Mapping[str, str]], path: str | os.PathLike) -> 
     positions = np.arange(len(layers))
     colours = plt.get_cmap("tab10")
     for axis, score in zip(axes.flat, SCORES):
+        largest = 0.0
         for index, variant in enumerate(variants):
             values = [score_values(rows, layer, score, [variant])[0] for layer in layers]
             offset = (index - (len(variants) - 1) / 2) * width
             axis.bar(positions + offset, values, width, label=variant, color=colours(index % 10))
+            largest = max([largest, *(value for value in values if not math.isnan(value))])
+        if largest > 0:
+            axis.set_ylim(bottom=0)  # every score counts or measures from 0
+        else:  # e.g. no dead map anywhere: say so instead of bars of height 0
+            axis.set_ylim(0, 1)
+            axis.text(0.5, 0.5, "0 for every layer and variant", transform=axis.transAxes,
+                      ha="center", va="center", fontsize=9)
         axis.set_xticks(positions, layers)
         axis.set_title(SCORE_TITLES[score], fontsize=10)
         if score == "objective_over_test":
