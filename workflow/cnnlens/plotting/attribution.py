@@ -33,6 +33,13 @@ def displayable(image: np.ndarray) -> tuple[np.ndarray, str | None]:
     return (scaled[..., 0], "gray") if scaled.shape[-1] == 1 else (scaled, None)
 
 
+COLOUR_KEY = (
+    "Each panel on its own scale. Saliency, SmoothGrad: |gradient| per pixel, bright = large. "
+    "Integrated gradients: red argues for the class, blue against it.\n"
+    "Grad-CAM over the image: red = where the last conv layer's maps argue most for the class."
+)
+
+
 def draw_relevance(axis: Axes, method: str, relevance: np.ndarray, image: np.ndarray) -> None:
     """One method's relevance map: signed ones on a diverging scale around 0, Grad-CAM over
     the image in grey, the others from 0 to their largest value."""
@@ -96,6 +103,7 @@ def plot_image_attributions(
     if not len(oips):
         for slot in range(len(ROLES)):  # placed after the layout, which they must not widen
             add_map_line(figure, axes[slot, 0], selected, position, slot, top_maps, class_names)
+    figure.text(0.5, 0.0, COLOUR_KEY, ha="center", va="top", fontsize=8)  # below the panels
     save_figure(figure, path)
 
 
