@@ -456,9 +456,8 @@ def test_colour_model_through_readout_grids_and_overview(tmp_path) -> None:
     plots.draw_probabilities(axis, chosen[0], COLOUR_NAMES)
     assert [label.get_text() for label in axis.get_xticklabels()] == list(COLOUR_NAMES)
     plots.plt.close(figure)
-    path = tmp_path / "overview.png"
-    plots.plot_overview(chosen[0], example_set.image(3), drawn, GRID.colormap, path, COLOUR_NAMES)
-    assert path.stat().st_size > 5_000
+    plots.plot_example_pages(example_set, layers, GRID, tmp_path, COLOUR_NAMES)
+    assert (tmp_path / "test_3" / "overview.png").stat().st_size > 5_000
 
 
 # --- figures and the figure jobs -------------------------------------------------------------

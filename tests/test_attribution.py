@@ -13,6 +13,7 @@ from cnnlens.attribution import images as imaging
 from cnnlens.attribution.deletion import area, curve_rows, fractions, summary_rows
 from cnnlens.attribution.maps import map_rows, ranked_maps
 from cnnlens.attribution.records import METHODS, RANDOM, explained_classes
+from cnnlens.blur import gaussian_blur
 from cnnlens.network import Layer
 from cnnlens.preprocessing import Preprocessing
 
@@ -97,7 +98,7 @@ def test_integrated_gradients_add_up_to_the_logit_difference(grey_attributor) ->
     images = planted_images(3)
     result = grey_attributor.attribute(images, np.ones(3, np.int32))
     black = imaging.black_baseline(images, UNIT)
-    blurred = imaging.blurred_baseline(images, 2.0)
+    blurred = gaussian_blur(images, 2.0)
     for name, baseline in (("black", black), ("blurred", blurred)):
         difference = logits_of(grey_attributor.scores, images)[:, 1] - logits_of(
             grey_attributor.scores, baseline
@@ -194,11 +195,11 @@ def test_baselines() -> None:
     np.testing.assert_allclose(black[:, 0, 0, 0], images.min(axis=(1, 2, 3)))
     assert np.ptp(black[0]) == 0
     np.testing.assert_allclose(imaging.black_baseline(images, UNIT), 0)
-    blurred = imaging.blurred_baseline(images, 2.0)
+    blurred = gaussian_blur(images, 2.0)
     assert blurred.std() < images.std()
     np.testing.assert_allclose(blurred.mean(axis=(1, 2, 3)), images.mean(axis=(1, 2, 3)),
                                rtol=0.05)
-    np.testing.assert_allclose(imaging.blurred_baseline(images, 0.0), images, rtol=1e-6)
+    np.testing.assert_allclose(gaussian_blur(images, 0.0), images, rtol=1e-6)
 
 
 def test_pixel_ranks_put_the_most_relevant_first() -> None:

@@ -20,6 +20,7 @@ from test_optvis import (  # noqa: F401  (planted_cnn and colour_cnn are fixture
 )
 
 from cnnlens import settings
+from cnnlens.blur import gaussian_blur
 from cnnlens.errors import CnnLensError
 from cnnlens.oip.search import LayerSearch
 from cnnlens.oip.steps import check_noise_layers, layer_search_config, search_of_layer
@@ -220,9 +221,9 @@ def test_diversity_pushes_restarts_apart(planted_cnn):  # noqa: F811
 
 def test_blur_smooths_and_keeps_constants():
     images = noise(2, seed=8)
-    blurred = regularisers.gaussian_blur(images, 1.0)
+    blurred = gaussian_blur(images, 1.0)
     assert blurred.shape == images.shape and blurred.std() < 0.7 * images.std()
-    np.testing.assert_allclose(regularisers.gaussian_blur(np.ones((1, 5, 5, 1)), 1.0), 1.0)
+    np.testing.assert_allclose(gaussian_blur(np.ones((1, 5, 5, 1)), 1.0), 1.0)
     blur = regularisers.Blur(5, 0.5)
     assert [step for step in range(21) if blur.due(step, 20)] == [5, 10, 15]
 

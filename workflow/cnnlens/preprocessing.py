@@ -90,6 +90,12 @@ def standardise(images: np.ndarray) -> np.ndarray:
     return ((values - mean) / np.maximum(std, STD_FLOOR)).astype(np.float32)
 
 
+def into_input_range(images: np.ndarray, preprocessing: Preprocessing | None) -> np.ndarray:
+    """Images brought into the model's input range: :meth:`Preprocessing.project`, per-image
+    standardisation when there is no preprocessing record (None). float32."""
+    return standardise(images) if preprocessing is None else preprocessing.project(images)
+
+
 def fit(kind: str, train_images: np.ndarray) -> Preprocessing:
     """The preprocessing ``kind`` fitted to the raw training images (their dtype and range)."""
     if kind == "standardise":

@@ -3,7 +3,8 @@ brought to the input's pixels through the receptive fields, and pixel orders.
 
 Images are float32 NHWC. The *black* baseline is the input domain's minimum: each image's own
 minimum for standardised inputs (MNIST's background), the preprocessing's lower bound for
-bounded ones. The *blurred* baseline is the image under a Gaussian blur.
+bounded ones. The *blurred* baseline is the image under a Gaussian blur
+(:func:`cnnlens.blur.gaussian_blur`).
 """
 
 from __future__ import annotations
@@ -21,24 +22,6 @@ def black_baseline(images: np.ndarray, preprocessing: Preprocessing) -> np.ndarr
         return np.full_like(values, np.float32(preprocessing.low))
     minimum = values.min(axis=(1, 2, 3), keepdims=True)
     return np.broadcast_to(minimum, values.shape).astype(np.float32)
-
-
-def gaussian_matrix(size: int, sigma: float) -> np.ndarray:
-    """(size, size): row i averages the pixels around i with Gaussian weights (the weights of
-    pixels inside the image summing to 1, so borders are not darkened)."""
-    positions = np.arange(size, dtype=np.float64)
-    if sigma <= 0:
-        return np.eye(size)
-    weights = np.exp(-0.5 * ((positions[:, None] - positions[None, :]) / sigma) ** 2)
-    return weights / weights.sum(axis=1, keepdims=True)
-
-
-def blurred_baseline(images: np.ndarray, sigma: float) -> np.ndarray:
-    """Every image blurred with a Gaussian of ``sigma`` pixels, each channel on its own."""
-    values = np.asarray(images, dtype=np.float64)
-    rows = gaussian_matrix(values.shape[1], sigma)
-    columns = gaussian_matrix(values.shape[2], sigma)
-    return np.einsum("yi,nijc,xj->nyxc", rows, values, columns).astype(np.float32)
 
 
 def unit_centres(layer: Layer, units: int, size: int) -> np.ndarray:

@@ -27,6 +27,7 @@ import tensorflow as tf
 
 from cnnlens.attribution import images as imaging
 from cnnlens.attribution.scores import ClassScores
+from cnnlens.blur import gaussian_blur
 from cnnlens.network import Layer
 from cnnlens.preprocessing import Preprocessing
 from cnnlens.settings import AttributionMethods
@@ -70,7 +71,7 @@ class Attributor:
         relevance["smoothgrad"] = largest_magnitude(self.smooth(images, classes))
         baselines = {
             "black": imaging.black_baseline(images, self.preprocessing),
-            "blurred": imaging.blurred_baseline(images, self.settings.blur_sigma),
+            "blurred": gaussian_blur(images, self.settings.blur_sigma),
         }
         for name, baseline in baselines.items():
             relevance[f"integrated_gradients_{name}"] = self.integrate(images, baseline, classes)

@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from cnnlens.errors import CnnLensError
-from cnnlens.preprocessing import Preprocessing, standardise
+from cnnlens.preprocessing import Preprocessing, into_input_range
 
 
 def view_shape(model: keras.Model) -> tuple[int, int]:
@@ -82,11 +82,8 @@ def as_batch(images: np.ndarray, preprocessing: Preprocessing | None = None) -> 
     """Images (N, H, W) or (N, H, W, C) as the engine's (N, H, W, C) input in the model's
     input range: standardised per image (``preprocessing`` None or ``standardise``), or
     clipped to [low, high]."""
-    bounded = preprocessing is not None and preprocessing.bounded
-    if images.ndim == 3:
-        grey = preprocessing.project(images) if bounded else standardise(images)
-        return grey[..., np.newaxis]
-    return preprocessing.project(images) if bounded else standardise(images)
+    ranged = into_input_range(images, preprocessing)
+    return ranged[..., np.newaxis] if images.ndim == 3 else ranged
 
 
 def from_batch(images: np.ndarray, colour: bool) -> np.ndarray:

@@ -180,7 +180,7 @@ class LayerSearch:
         search = self.search
         objective = target_objective(targets, search.restarts)
         self.engine.compile(objective)  # a one-line error for maps or nodes the layer lacks
-        starts, schedule = self._start_images(targets)
+        starts, schedule = self.start_images(targets)
         starts, candidates = self._screen(targets, starts, objective)
         climb = render(
             self.engine,
@@ -218,7 +218,7 @@ class LayerSearch:
             return None
         return Blur(regularisers.blur_every, regularisers.blur_sigma)
 
-    def _start_images(self, targets: Targets) -> tuple[np.ndarray, noise.StagedNoise | None]:
+    def start_images(self, targets: Targets) -> tuple[np.ndarray, noise.StagedNoise | None]:
         """Every (target, restart)'s start image and, with the staged strategy, the schedule
         that adds the finer scales along the way."""
         search = self.search

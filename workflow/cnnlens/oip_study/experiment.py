@@ -73,8 +73,7 @@ def start_at_zero(searcher: LayerSearch, targets: Targets) -> np.ndarray:
     objective is exactly 0."""
     restarts = searcher.search.restarts
     objective = target_objective(targets, restarts)
-    # the search's own start images (the strategy's; hook: LayerSearch has no public one)
-    starts, _ = searcher._start_images(targets)
+    starts, _ = searcher.start_images(targets)  # the strategy's own, before the screen
     values = searcher.engine.objective(starts, objective, searcher.search.batch_size)
     return (values <= 0).reshape(targets.count, restarts)
 

@@ -37,7 +37,6 @@ class HandSeries:
         return cls(**values)
 
 
-
 def variant_oips(names: Sequence[str], results: Sequence[SearchResult]) -> dict[str, np.ndarray]:
     """The variants' OIPs of one layer as named arrays: ``variants`` (V,), ``maps`` (T,),
     ``oips`` (V, T, H, W[, C]), ``objectives`` (V, T) and the maps' ``test_max`` (T,)."""

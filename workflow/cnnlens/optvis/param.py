@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from cnnlens.noise import range_unit
-from cnnlens.preprocessing import Preprocessing, standardise as standardise_images
+from cnnlens.preprocessing import Preprocessing, into_input_range
 
 RMS_FLOOR = 1e-7
 STD_FLOOR = 1e-6
@@ -90,9 +90,7 @@ class Pixels:
 
     def project(self, images: np.ndarray) -> np.ndarray:
         """NumPy side: (B, H, W, C) images brought into the input range."""
-        if self.bounds is None:
-            return standardise_images(images)
-        return np.clip(np.asarray(images, np.float32), *self.bounds)
+        return into_input_range(images, self.preprocessing)
 
 
 def standardise(images: tf.Tensor) -> tf.Tensor:

@@ -62,30 +62,10 @@ def group_similarity(activations, groups):
     return tf.where(grouped, similarity / tf.maximum(partners, 1.0), 0.0)
 
 
-def gaussian_blur(images: np.ndarray, sigma: float) -> np.ndarray:
-    """(N, H, W, C) images blurred over H and W by a Gaussian of ``sigma`` pixels (kernel
-    radius 3 sigma, borders mirrored), float32."""
-    radius = max(1, int(np.ceil(3 * sigma)))
-    offsets = np.arange(-radius, radius + 1)
-    kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
-    kernel /= kernel.sum()
-    blurred = np.asarray(images, np.float32)
-    for axis in (1, 2):
-        padding = [(0, 0)] * blurred.ndim
-        padding[axis] = (radius, radius)
-        padded = np.pad(blurred, padding, mode="symmetric")
-        size = blurred.shape[axis]
-        blurred = sum(
-            weight * np.take(padded, np.arange(shift, shift + size), axis=axis)
-            for shift, weight in enumerate(kernel)
-        )
-    return np.asarray(blurred, np.float32)
-
-
 @dataclass(frozen=True)
 class Blur:
-    """Blur the images by a Gaussian of ``sigma`` pixels before every ``every``-th step (not
-    before the first), then bring them back into the input range (lucid's
+    """Blur the images by a Gaussian of ``sigma`` pixels (:func:`cnnlens.blur.gaussian_blur`)
+    before every ``every``-th step (not before the first), then bring them back into the input range (lucid's
     blur_input_each_step, spaced out)."""
 
     every: int

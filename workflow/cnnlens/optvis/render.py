@@ -41,10 +41,11 @@ from typing import Protocol
 import numpy as np
 import tensorflow as tf
 
+from cnnlens.blur import gaussian_blur
 from cnnlens.errors import CnnLensError
 from cnnlens.optvis.engine import AscentEngine
 from cnnlens.optvis.objectives import Objective, Tables
-from cnnlens.optvis.regularisers import Blur, gaussian_blur
+from cnnlens.optvis.regularisers import Blur
 from cnnlens.optvis.transforms import StepPlan, Transform, Warps
 from cnnlens.settings import Convergence
 

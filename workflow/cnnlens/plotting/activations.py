@@ -245,17 +245,3 @@ class OverviewPage:
 
     def close(self) -> None:
         plt.close(self.figure)
-
-
-def plot_overview(
-    example: Example,
-    image: np.ndarray,
-    grids: Sequence[LayerGrid],
-    colormap: str,
-    path: str | os.PathLike,
-    class_names: Sequence[str] = (),
-) -> None:
-    """The overview page of one image (:class:`OverviewPage`)."""
-    page = OverviewPage(example, image, grids, colormap, class_names)
-    page.save(example, image, grids, path)
-    page.close()
