@@ -41,6 +41,7 @@ rule select_examples:
     benchmark:
         benchmark_path("activations/select_examples")
     threads: beside_another(2)
+    priority: LONG_JOB_PRIORITY
     resources:
         mem_mb=3000,
         runtime=15,
@@ -69,6 +70,7 @@ rule activation_figures:
         log_path("activations/figures"),
     benchmark:
         benchmark_path("activations/figures")
+    priority: LONG_JOB_PRIORITY
     conda:
         CONDA_ENV
     script:

@@ -44,6 +44,20 @@ def library_of(script):
     return [os.path.relpath(module) for module in modules]
 
 
+# Jobs that climb (OIP searches, node OIPs, dreams, the OIP study) compute on one CPU thread.
+# Their images then do not depend on the machine's core count (oneDNN's sums split over
+# threads round differently: OIPs climbed on 1 and 2 threads differ), and on a small machine
+# two of them run side by side, which beats two threads in one job (measured on 2 cores:
+# 2 threads are 1.4x as fast for 1.16x the CPU). More cores serve more jobs: layers, chunks
+# of a layer (oip.maps_per_job), photos. Training keeps its threads (it gains from them).
+ASCENT_THREADS = 1
+
+# The longest jobs after training start first (the test images' read-out for the activation
+# figures, the full-size dream), so that a small machine does not end its run on one of them
+# while its other cores idle.
+LONG_JOB_PRIORITY = 1
+
+
 def beside_another(threads):
     """A read-out job's threads: ``threads``, but at most half the cores this run may use, so
     that on a small machine it runs beside a figure job. Only for jobs whose results do not

@@ -76,7 +76,7 @@ rule dream_maps:
         log_path("dream_maps/{photo}"),
     benchmark:
         benchmark_path("dream_maps/{photo}")
-    threads: 2
+    threads: ASCENT_THREADS
     resources:
         mem_mb=4000,
         runtime=30,
@@ -109,7 +109,7 @@ rule dream_layers:
         log_path("dream_layers/{photo}"),
     benchmark:
         benchmark_path("dream_layers/{photo}")
-    threads: 2
+    threads: ASCENT_THREADS
     resources:
         mem_mb=4000,
         runtime=30,
@@ -145,7 +145,8 @@ rule dream_fine:
         log_path("dream_fine/{photo}"),
     benchmark:
         benchmark_path("dream_fine/{photo}")
-    threads: 4
+    threads: ASCENT_THREADS
+    priority: LONG_JOB_PRIORITY
     resources:
         mem_mb=8000,
         runtime=60,

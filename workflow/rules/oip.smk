@@ -40,7 +40,7 @@ rule oip_search:
         log_path("oip/search_{layer}_{first}-{last}"),
     benchmark:
         benchmark_path("oip/search_{layer}_{first}-{last}")
-    threads: 8
+    threads: ASCENT_THREADS
     # A whole layer (128 maps x 4 restarts x 400 steps): 0.85 GB and ~25 s on 2 CPU cores;
     # on a cluster one GPU and a short queue.
     resources:
@@ -148,7 +148,7 @@ rule oip_nodes:
         log_path("oip/nodes"),
     benchmark:
         benchmark_path("oip/nodes")
-    threads: 8
+    threads: ASCENT_THREADS
     resources:
         gpu=1,
         mem_mb=2000,

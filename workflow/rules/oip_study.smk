@@ -40,7 +40,7 @@ rule oip_study_layer:
         log_path("oip_study/layer_{layer}"),
     benchmark:
         benchmark_path("oip_study/layer_{layer}")
-    threads: 8
+    threads: ASCENT_THREADS
     resources:
         gpu=1,
         mem_mb=2000,
@@ -66,7 +66,7 @@ rule oip_study_hand:
         log_path("oip_study/hand"),
     benchmark:
         benchmark_path("oip_study/hand")
-    threads: 8
+    threads: ASCENT_THREADS
     resources:
         gpu=1,
         mem_mb=2000,

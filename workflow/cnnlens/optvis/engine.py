@@ -75,12 +75,13 @@ class AscentEngine:
         self.model = preactivation_model(model, self.layer_names, self.input_shape, compute_dtype)
         self.channels = tuple(int(output.shape[-1]) for output in self.model.outputs)
         self.output_shapes = tuple(tuple(output.shape[1:]) for output in self.model.outputs)
-        self._step = tf.function(
-            self._step_graph, reduce_retracing=True, jit_compile=jit_compile or None
-        )
-        self._evaluate = tf.function(self._objective_graph, reduce_retracing=True)
-        self._revival = tf.function(self._revival_graph, reduce_retracing=True)
-        self._pooled = tf.function(self._pooled_graph, reduce_retracing=True)
+        # The graphs have no Python control flow on tensors: traced as written (autograph off),
+        # which builds the same ops about a CPU second sooner per job.
+        compiled = {"reduce_retracing": True, "autograph": False}
+        self._step = tf.function(self._step_graph, jit_compile=jit_compile or None, **compiled)
+        self._evaluate = tf.function(self._objective_graph, **compiled)
+        self._revival = tf.function(self._revival_graph, **compiled)
+        self._pooled = tf.function(self._pooled_graph, **compiled)
 
     def layer_position(self, layer: str) -> int:
         """Index of ``layer`` among the engine's layers."""

@@ -4,7 +4,9 @@ by class name and every layer's grid.
 
 Every image's pages have the same layout, so each page is built once (for the first image) and
 redrawn for the others (:class:`GridPage`, :class:`OverviewPage`): building and laying out a
-figure costs several times drawing it.
+figure costs several times drawing it, and drawing its tick labels and colour bars costs
+several times drawing its images, so only these are drawn again
+(:class:`cnnlens.plotting.figures.Redrawn`).
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from matplotlib.image import AxesImage
 from cnnlens.activations.example_set import ExampleSet
 from cnnlens.activations.examples import Example, class_name
 from cnnlens.activations.grids import LayerGrid, layer_grids
-from cnnlens.plotting.figures import content_box, plt, save_open_figure
+from cnnlens.plotting.figures import Redrawn, content_box, plt
 from cnnlens.plotting.layer_grids import (
     add_colorbar,
     colour_limits,
     draw_grid,
+    grid_artists,
     grid_title,
     mosaic_aspect,
     name_rotation,
@@ -76,18 +79,20 @@ class GridPage:
         width = max(grid.mosaic.shape[1] * inches + 1.6, GRID_MIN_WIDTH)
         self.figure, axis = plt.subplots(figsize=(width, grid.mosaic.shape[0] * inches + 1.2))
         self.image = draw_grid(axis, grid, colormap)
-        add_colorbar(self.figure, self.image, axis, grid)
+        bar = add_colorbar(self.figure, self.image, axis, grid)
         self.title = axis.set_title("", fontsize=8)
+        # the colour bar changes with the image when the colours span each image's own values
+        self.changing = [*grid_artists(axis), *([bar] if grid.values == "raw" else [])]
         self.class_names = tuple(class_names)
-        self.crop = None
+        self.page: Redrawn | None = None
 
     def save(self, grid: LayerGrid, example: Example, path: str | os.PathLike) -> None:
         self.image.set_data(grid.mosaic)
         self.image.set_clim(*colour_limits(grid.limits))
         self.title.set_text(f"{grid_title(grid)}\n{example.describe(self.class_names)}")
-        if self.crop is None:
-            self.crop = content_box(self.figure)
-        save_open_figure(self.figure, path, self.crop)
+        if self.page is None:
+            self.page = Redrawn(self.figure, self.changing, content_box(self.figure))
+        self.page.save(path)
 
     def close(self) -> None:
         plt.close(self.figure)
@@ -197,6 +202,7 @@ class OverviewPage:
         subfigures = np.atleast_1d(self.figure.subfigures(len(heights), 1, height_ratios=heights))
         self.grids: list[AxesImage] = []
         self.grid_titles = []
+        self.changing = [self.title]
         for subfigure, row in zip(subfigures, rows):
             axes = np.atleast_1d(
                 subfigure.subplots(1, len(row), width_ratios=[aspects[i] for i in row])
@@ -204,14 +210,17 @@ class OverviewPage:
             for axis, panel in zip(axes, row):
                 if panel == 0:
                     self.input = draw_input(axis, image, example, class_names)
+                    self.changing.append(axis)
                 elif panel == 1:
                     self.bars = draw_probabilities(axis, example, class_names)
+                    self.changing.append(axis)
                 else:
                     grid = grids[panel - 2]
                     self.grids.append(draw_grid(axis, grid, colormap))
                     self.grid_titles.append(axis.set_title("", fontsize=8))
-                    if not shared:
-                        add_colorbar(subfigure, self.grids[-1], axis, grid)
+                    self.changing.extend(grid_artists(axis))
+                    if not shared:  # each grid's colours span its own values
+                        self.changing.append(add_colorbar(subfigure, self.grids[-1], axis, grid))
         if shared and self.grids:
             bar_figure = subfigures[-1]
             bar = bar_figure.colorbar(
@@ -219,7 +228,7 @@ class OverviewPage:
                 orientation="horizontal",
             )
             bar.set_label("per map: (x - mean) / std * 64 + 128 (dense layers: over the layer)")
-        self.crop = None
+        self.page: Redrawn | None = None
 
     def save(
         self,
@@ -237,11 +246,12 @@ class OverviewPage:
             shown.set_data(grid.mosaic)
             shown.set_clim(*colour_limits(grid.limits))
             title.set_text(short_title(grid))
-        if self.crop is None:
+        if self.page is None:
             self.figure.canvas.draw()  # lays the page out, once
-            self.crop = content_box(self.figure)
+            crop = content_box(self.figure)
             self.figure.set_layout_engine("none")
-        save_open_figure(self.figure, path, self.crop)
+            self.page = Redrawn(self.figure, self.changing, crop)
+        self.page.save(path)
 
     def close(self) -> None:
         plt.close(self.figure)

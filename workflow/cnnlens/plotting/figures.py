@@ -1,10 +1,15 @@
-"""What every figure shares: the Agg backend, atomic saving, and colour maps by name."""
+"""What every figure shares: the Agg backend, atomic saving, redrawing a page for many images,
+and colour maps by name."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import matplotlib
+import numpy as np
+from matplotlib.artist import Artist
+from PIL import Image
 
 matplotlib.use("Agg")
 
@@ -33,6 +38,80 @@ def save_open_figure(figure: Figure, path: str | os.PathLike, crop: Bbox | None 
     (inches) is the part kept, by default the whole figure."""
     with atomic_path(path) as temporary:
         figure.savefig(temporary, dpi=DPI, bbox_inches=crop, pil_kwargs=PNG_OPTIONS)
+
+
+class Redrawn:
+    """A figure saved once per image where only the ``changing`` artists differ (images, titles,
+    bars): the rest (axes, tick labels, colour bars) is rendered once, and every save puts that
+    rendering back, draws the changing artists over it in z-order and writes the pixels of
+    ``crop`` (inches; None: the whole figure). Layout the figure before; what is drawn over an
+    image (grid lines, spines) must be among the changing artists too.
+
+    A page with many tick labels draws this way in a fraction of a full redraw. A ``crop``
+    reaching outside the figure (content spilling over its edge) is saved by ``savefig``."""
+
+    def __init__(
+        self, figure: Figure, changing: Sequence[Artist], crop: Bbox | None = None
+    ) -> None:
+        self.figure = figure
+        self.changing = sorted(changing, key=lambda artist: artist.get_zorder())
+        figure.set_dpi(DPI)
+        for artist in self.changing:
+            artist.set_animated(True)
+        figure.canvas.draw()
+        self.background = figure.canvas.copy_from_bbox(figure.bbox)
+        self.crop = crop
+        self.pixels = _pixel_box(figure, crop)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Draw the changing artists over the background and save the page."""
+        if self.pixels is None:
+            for artist in self.changing:
+                artist.set_animated(False)
+            save_open_figure(self.figure, path, self.crop)
+            return
+        canvas = self.figure.canvas
+        canvas.restore_region(self.background)
+        for artist in self.changing:
+            self.figure.draw_artist(artist)
+        page = _cut(np.asarray(canvas.buffer_rgba()), self.pixels, self.figure.get_facecolor())
+        with atomic_path(path) as temporary:
+            Image.fromarray(page).save(temporary, format="png", **PNG_OPTIONS)
+
+    def close(self) -> None:
+        plt.close(self.figure)
+
+
+def _pixel_box(figure: Figure, crop: Bbox | None) -> tuple[int, int, int, int] | None:
+    """(left, top, right, bottom) pixels of ``crop`` in the rendered figure (they may lie
+    outside it, in the margin ``content_box`` adds); None when the content itself reaches
+    outside the figure, which only ``savefig`` draws."""
+    width, height = figure.get_size_inches()
+    box = Bbox([[0, 0], [width, height]]) if crop is None else crop
+    content = box if crop is None else box.padded(-PAD_INCHES)
+    if content.x0 < 0 or content.y0 < 0 or content.x1 > width or content.y1 > height:
+        return None
+    pixels_high = round(height * DPI)
+    return (round(box.x0 * DPI), pixels_high - round(box.y1 * DPI),
+            round(box.x1 * DPI), pixels_high - round(box.y0 * DPI))
+
+
+def _cut(
+    rendered: np.ndarray, box: tuple[int, int, int, int], background: tuple[float, ...]
+) -> np.ndarray:
+    """The ``box`` (left, top, right, bottom) of the rendered RGBA pixels, its part outside
+    them filled with ``background`` (RGBA, 0..1)."""
+    left, top, right, bottom = box
+    if left >= 0 and top >= 0 and bottom <= rendered.shape[0] and right <= rendered.shape[1]:
+        return rendered[top:bottom, left:right]
+    page = np.empty((bottom - top, right - left, 4), np.uint8)
+    page[:] = np.round(np.asarray(background) * 255).astype(np.uint8)
+    rows = slice(max(top, 0), min(bottom, rendered.shape[0]))
+    columns = slice(max(left, 0), min(right, rendered.shape[1]))
+    page[rows.start - top:rows.stop - top, columns.start - left:columns.stop - left] = (
+        rendered[rows, columns]
+    )
+    return page
 
 
 def content_box(figure: Figure) -> Bbox:

@@ -116,8 +116,9 @@ def short_title(grid: LayerGrid) -> str:
 
 def add_colorbar(
     figure, image: AxesImage, axes: Axes | Sequence[Axes], grid: LayerGrid
-) -> None:
-    """A colour bar beside the grid (below it for a wide strip such as the output layer)."""
+) -> Axes:
+    """A colour bar beside the grid (below it for a wide strip such as the output layer);
+    returns its axes."""
     horizontal = mosaic_aspect(grid) > 4
     bar = figure.colorbar(
         image,
@@ -129,3 +130,10 @@ def add_colorbar(
     )
     bar.set_label(value_label(grid), fontsize=7)
     bar.ax.tick_params(labelsize=6)
+    return bar.ax
+
+
+def grid_artists(axis: Axes) -> list:
+    """What a page redrawn for another image draws again of a grid drawn by :func:`draw_grid`:
+    the mosaic, the lines and the frame over it, and the title."""
+    return [*axis.images, *axis.collections, *axis.spines.values(), axis.title]
