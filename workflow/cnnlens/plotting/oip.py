@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from cnnlens.oip.results import SearchResult, check_outputs, node_grids
-from cnnlens.plotting.figures import plt, resolve_colormap, save_figure, save_open_figure
+from cnnlens.plotting.figures import Redrawn, plt, resolve_colormap, save_figure
 from cnnlens.tiles import equalise, grid_shape, tile_mosaic
 
 #: OIPs are standardised images: this range shows them without clipping much.
@@ -62,17 +62,23 @@ class MapOipFigure:
         blank = np.zeros(shape)
         self.colour = len(shape) == 3
         titles = ("plain", "contrast-enhanced")
+        bars = []
         if self.colour:
             self.plain = plain.imshow(blank)
             titles = (f"plain ({COLOUR_NOTE})", "contrast-enhanced")
         else:
             self.plain = plain.imshow(blank, cmap=resolve_colormap(colormap, COLORMAP_SETTING))
-            self.figure.colorbar(self.plain, ax=plain, fraction=0.046, pad=0.04)
+            bars.append(self.figure.colorbar(self.plain, ax=plain, fraction=0.046, pad=0.04).ax)
         self.enhanced = enhanced.imshow(blank, cmap="gray", vmin=0, vmax=1)
         for axis, title in zip((plain, enhanced), titles):
             _no_ticks(axis)
             axis.set_title(title, **({"fontsize": 9} if self.colour else {}))
         self.title = self.figure.suptitle("")
+        # redrawn per map: the images (and the frames over them), the colour bar, the title
+        self.page = Redrawn(
+            self.figure,
+            [self.plain, self.enhanced, *_frames(plain, enhanced), *bars, self.title],
+        )
 
     def save(self, image: np.ndarray, title: str, path: str | os.PathLike) -> None:
         if self.colour:
@@ -82,7 +88,7 @@ class MapOipFigure:
             self.plain.set_clim(float(np.min(image)), float(np.max(image)))
         self.enhanced.set_data(equalise(image))
         self.title.set_text(title)
-        save_open_figure(self.figure, path)
+        self.page.save(path)
 
 
 class EvolutionFigure:
@@ -136,6 +142,11 @@ class EvolutionFigure:
         self.title = self.figure.suptitle("")
         if self.colour:
             self.figure.text(0.01, 0.01, f"snapshots in {COLOUR_NOTE}", fontsize=7)
+        snapshot_axes = [image.axes for image in self.images]
+        self.page = Redrawn(
+            self.figure,
+            [*self.images, *self.image_titles, *_frames(*snapshot_axes), self.curves, self.title],
+        )
 
     def save(
         self,
@@ -164,7 +175,12 @@ class EvolutionFigure:
         self.curves.set_ylim(low - margin, high + margin)
         self.curves.legend(fontsize=7, ncol=min(len(self.lines), 4), loc="upper left")
         self.title.set_text(title)
-        save_open_figure(self.figure, path)
+        self.page.save(path)
+
+
+def _frames(*axes) -> list:
+    """The spines of ``axes``: drawn again over their redrawn images."""
+    return [spine for axis in axes for spine in axis.spines.values()]
 
 
 def _no_ticks(axis) -> None:
