@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -371,6 +372,17 @@ from cnnlens.runtime import script_run
 with script_run(sys.argv[1]):
     {body}
 """
+
+
+def test_a_finished_script_exits_quietly_and_logs_its_cpu_seconds(tmp_path: Path) -> None:
+    script = tmp_path / "job.py"
+    script.write_text(SCRIPT.format(body="sum(range(10**6))"))
+    environment = dict(os.environ, PYTHONPATH=str(Path(files.__file__).parents[1]))
+    result = subprocess.run([sys.executable, str(script), str(tmp_path / "job.log")],
+                            capture_output=True, text=True, env=environment)
+    assert result.returncode == 0 and result.stderr == ""
+    last = (tmp_path / "job.log").read_text().splitlines()[-1]
+    assert re.search(r"finished in [\d.]+ s; [\d.]+ CPU s in all$", last), last
 
 
 @pytest.mark.parametrize(
