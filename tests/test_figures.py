@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from cnnlens.plotting.figures import DPI, Redrawn, content_box, plt, save_open_figure
-from cnnlens.plotting.layer_grids import grid_artists
 from matplotlib.transforms import Bbox
 from PIL import Image
+
+from cnnlens.plotting.figures import DPI, Redrawn, content_box, plt, save_open_figure
+from cnnlens.plotting.layer_grids import grid_artists
 
 
 def grid_page(values: np.ndarray, title: str):
