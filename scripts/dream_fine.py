@@ -21,7 +21,7 @@ with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
     photo = load_array(inputs.photo)
     dreams = fine_dreams(
         load_cnn(inputs.model), photo, fine, params.layer, np.random.default_rng(params.seed),
-        preprocessing.from_manifest(inputs.manifest),
+        preprocessing.from_manifest(inputs.manifest), params.compute_dtype,
     )
     renders = fine_metrics(dreams, params.photo, fine, params.layer)
     files = zip(outputs.images, outputs.metrics)

@@ -21,7 +21,7 @@ with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
     photo = load_array(inputs.photo)
     dream = layer_dream(
         load_cnn(inputs.model), photo, layers, np.random.default_rng(params.seed),
-        preprocessing.from_manifest(inputs.manifest),
+        preprocessing.from_manifest(inputs.manifest), params.compute_dtype,
     )
     record = layer_metrics(dream, params.photo, layers)
     log.info("%s", record.record())

@@ -26,7 +26,9 @@ with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
              list(single_map.maps), best, params.photo)
     photo = load_array(inputs.photo)
     preparation = preprocessing.from_manifest(inputs.manifest)
-    dreams = single_map_dreams(load_cnn(inputs.model), photo, single_map, best, preparation)
+    dreams = single_map_dreams(
+        load_cnn(inputs.model), photo, single_map, best, preparation, params.compute_dtype
+    )
     renders = records.single_map_metrics(dreams, params.photo, single_map)
     for index, final, record in zip(dreams.maps, dreams.final, renders):
         log.info("%s", record.record())

@@ -298,6 +298,7 @@ class Dream:
 
     photos: tuple[str, ...]
     max_side: int
+    compute_dtype: str
     single_map: SingleMap
     layers: LayerDream
     fine: FineDream

@@ -71,6 +71,7 @@ rule dream_maps:
     params:
         photo=DREAM_PHOTO_FILE,
         single_map=DREAM["single_map"],
+        compute_dtype=DREAM["compute_dtype"],
         seed=config["seed"],
     log:
         log_path("dream_maps/{photo}"),
@@ -104,6 +105,7 @@ rule dream_layers:
     params:
         photo=DREAM_PHOTO_FILE,
         layers=DREAM["layers"],
+        compute_dtype=DREAM["compute_dtype"],
         seed=config["seed"],
     log:
         log_path("dream_layers/{photo}"),
@@ -139,6 +141,7 @@ rule dream_fine:
     params:
         photo=DREAM_PHOTO_FILE,
         fine=DREAM["fine"],
+        compute_dtype=DREAM["compute_dtype"],
         layer=DREAM_LAYER,
         seed=config["seed"],
     log:

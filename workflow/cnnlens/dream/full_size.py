@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from cnnlens.dream.display import adjust_range
+from cnnlens.dream.engines import dream_engines
 from cnnlens.dream.imaging import (
     as_batch,
     correlation_with,
@@ -25,7 +26,6 @@ from cnnlens.dream.octaves import layer_mix
 from cnnlens.dream.results import FineDreams
 from cnnlens.errors import CnnLensError
 from cnnlens.optvis import objectives
-from cnnlens.optvis.engine import AscentEngine
 from cnnlens.optvis.param import Pixels
 from cnnlens.optvis.render import render
 from cnnlens.optvis.transforms import RandomRoll
@@ -55,17 +55,17 @@ def fine_dreams(
     layer: str,
     rng: np.random.Generator,
     preprocessing: Preprocessing | None = None,
+    compute_dtype: str = "float32",
 ) -> FineDreams:
     """Dream every render of ``fine`` on the full-size ``photo`` ((H, W) grey or (H, W, C)
     colour, in the model's input range of ``preprocessing``), in one batch through the fully
-    convolutional conv part; the maps are maps of ``layer``, the random rolls drawn from
-    ``rng``."""
+    convolutional conv part, in ``compute_dtype``; the maps are maps of ``layer``, the random
+    rolls drawn from ``rng``."""
     colour = require_channels(photo, model)
     objective = batch_objective(fine, layer)
     targets = sorted({*nonzero_weights(fine.weights), *([layer] if fine.maps else [])})
-    engine = AscentEngine(
-        model, targets, input_shape=(None, None, model.input_shape[-1]),
-        param=Pixels(preprocessing),
+    engine, measuring = dream_engines(
+        model, targets, Pixels(preprocessing), compute_dtype, any_size=True
     )
     start = np.repeat(as_batch(photo[np.newaxis], preprocessing), objective.batch, axis=0)
     result = render(
@@ -76,8 +76,8 @@ def fine_dreams(
     return FineDreams(
         names=fine_render_names(fine),
         final=final,
-        objective_before=engine.objective(start, objective),
-        objective_after=engine.objective(
+        objective_before=measuring.objective(start, objective),
+        objective_after=measuring.objective(
             as_batch(from_display(final, preprocessing), preprocessing), objective
         ),
         history=result.history,

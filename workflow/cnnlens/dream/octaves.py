@@ -12,6 +12,7 @@ import keras
 import numpy as np
 
 from cnnlens.dream.display import adjust_range
+from cnnlens.dream.engines import dream_engines
 from cnnlens.dream.imaging import (
     as_batch,
     correlation_with,
@@ -27,7 +28,6 @@ from cnnlens.dream.names import nonzero_weights
 from cnnlens.dream.results import OctaveDream
 from cnnlens.errors import CnnLensError
 from cnnlens.optvis import objectives
-from cnnlens.optvis.engine import AscentEngine
 from cnnlens.optvis.param import Pixels
 from cnnlens.optvis.render import render
 from cnnlens.optvis.transforms import RandomRoll
@@ -46,19 +46,20 @@ def layer_dream(
     layers: LayerDream,
     rng: np.random.Generator,
     preprocessing: Preprocessing | None = None,
+    compute_dtype: str = "float32",
 ) -> OctaveDream:
     """Classic DeepDream of ``photo`` ((H, W) grey or (H, W, C) colour, in the model's input
     range of ``preprocessing``): the weighted layer mix, climbed octave by octave (none
-    smaller than the model's input), the random rolls drawn from ``rng``."""
+    smaller than the model's input) in ``compute_dtype``, the random rolls drawn from
+    ``rng``."""
     weights = nonzero_weights(layers.weights)
     if not weights:
         raise CnnLensError(
             "dream.layers.weights gives no layer a non-zero weight; weight at least one layer"
         )
     colour = require_channels(photo, model)
-    engine = AscentEngine(
-        model, list(weights), input_shape=(None, None, model.input_shape[-1]),
-        param=Pixels(preprocessing),
+    engine, measuring = dream_engines(
+        model, list(weights), Pixels(preprocessing), compute_dtype, any_size=True
     )
     objective = layer_mix(weights)
     shapes = octave_shapes(
@@ -77,8 +78,10 @@ def layer_dream(
         octaves.append(dream[0])
         histories.append([float(result.history[0, 0]), float(result.history[0, -1])])
     final = adjust_range(dream, colour)
-    before = engine.objective(as_batch(photo[np.newaxis], preprocessing), objective)
-    after = engine.objective(as_batch(from_display(final, preprocessing), preprocessing), objective)
+    before = measuring.objective(as_batch(photo[np.newaxis], preprocessing), objective)
+    after = measuring.objective(
+        as_batch(from_display(final, preprocessing), preprocessing), objective
+    )
     return OctaveDream(
         octaves=octaves,
         final=final[0],

@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from cnnlens.dream.display import adjust_range
+from cnnlens.dream.engines import dream_engines
 from cnnlens.dream.imaging import (
     as_batch,
     correlation_with,
@@ -29,7 +30,6 @@ from cnnlens.dream.names import single_map_maps
 from cnnlens.dream.results import SingleMapDreams
 from cnnlens.errors import CnnLensError
 from cnnlens.optvis import objectives
-from cnnlens.optvis.engine import AscentEngine
 from cnnlens.optvis.param import Pixels
 from cnnlens.optvis.render import render
 from cnnlens.preprocessing import Preprocessing
@@ -44,10 +44,12 @@ def single_map_dreams(
     single_map: SingleMap,
     extra_maps: Sequence[int] = (),
     preprocessing: Preprocessing | None = None,
+    compute_dtype: str = "float32",
 ) -> SingleMapDreams:
     """Dream every map of ``single_map`` and ``extra_maps`` (the best OIPs) on ``photo``
-    ((H, W) grey or (H, W, C) colour, in the model's input range), all maps in one batch;
-    ``preprocessing`` gives that range (None: per-image standardisation)."""
+    ((H, W) grey or (H, W, C) colour, in the model's input range), all maps in one batch, in
+    ``compute_dtype``; ``preprocessing`` gives that range (None: per-image
+    standardisation)."""
     maps = single_map_maps(single_map, extra_maps)
     if not maps:
         raise CnnLensError(
@@ -55,11 +57,13 @@ def single_map_dreams(
             f"{single_map.layer} has a live OIP; list maps in dream.single_map.maps"
         )
     colour = require_channels(photo, model)
-    engine = AscentEngine(model, [single_map.layer], param=Pixels(preprocessing))
+    engine, measuring = dream_engines(
+        model, [single_map.layer], Pixels(preprocessing), compute_dtype
+    )
     objective = objectives.channels(single_map.layer, maps).revived()
     view = view_shape(model)
     shrunk = np.repeat(resize(photo[np.newaxis], view), len(maps), axis=0)
-    before = engine.objective(as_batch(shrunk, preprocessing), objective)
+    before = measuring.objective(as_batch(shrunk, preprocessing), objective)
     rounds, small = [], shrunk
     for _ in range(single_map.rounds):
         result = render(
@@ -80,7 +84,7 @@ def single_map_dreams(
         final=final,
         objective_before=before,
         objective_rounds=np.stack(rounds, axis=1),
-        objective_after=engine.objective(seen, objective),
+        objective_after=measuring.objective(seen, objective),
         correlation=correlation_with(final, photo),
     )
 
