@@ -52,9 +52,10 @@ def library_of(script):
 # of a layer (oip.maps_per_job), photos. Training keeps its threads (it gains from them).
 ASCENT_THREADS = 1
 
-# The longest jobs after training start first (the test images' read-out for the activation
-# figures, the full-size dream), so that a small machine does not end its run on one of them
-# while its other cores idle.
+# The jobs that head the longest chains after training start first (the OIP searches, whose
+# results the figures, the single-map dreams and the atlas wait for; the read-out for the
+# activation figures; the full-size dream), so that a small machine does not end its run on
+# one long chain while its other cores idle.
 LONG_JOB_PRIORITY = 1
 
 

@@ -41,7 +41,8 @@ rule oip_search:
     benchmark:
         benchmark_path("oip/search_{layer}_{first}-{last}")
     threads: ASCENT_THREADS
-    # A whole layer (128 maps x 4 restarts x 400 steps): 0.85 GB and ~25 s on 2 CPU cores;
+    priority: LONG_JOB_PRIORITY
+    # A whole layer (128 maps x 4 restarts x 400 steps): 0.85 GB and 20 to 35 s on one CPU core;
     # on a cluster one GPU and a short queue.
     resources:
         gpu=1,
