@@ -63,7 +63,7 @@ def beside_another(threads):
     """A read-out job's threads: ``threads``, but at most half the cores this run may use, so
     that on a small machine it runs beside a figure job. Only for jobs whose results do not
     depend on the thread count (a forward pass in float32: checked equal on 1 and 2 threads);
-    the OIP searches, dreams and training keep theirs, as their results would change."""
+    training keeps its threads, the climbing jobs take ASCENT_THREADS."""
     return max(1, min(threads, workflow.cores // 2))
 
 
