@@ -48,8 +48,10 @@ def _is_library(name: str | None) -> bool:
     return name is not None and (name == PACKAGE or name.startswith(PACKAGE + "."))
 
 
+@functools.cache
 def module_path(dotted: str) -> Path | None:
-    """The file of a ``cnnlens`` module or package, or None when there is none."""
+    """The file of a ``cnnlens`` module or package, or None when there is none (looked up once
+    per run: every rule file asks for the same modules)."""
     parts = dotted.split(".")[1:]
     package_dir = PACKAGE_ROOT.joinpath(*parts)
     candidates = [package_dir / "__init__.py"]

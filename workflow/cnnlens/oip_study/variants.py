@@ -115,5 +115,7 @@ def variant_search(
 
 @lru_cache(maxsize=1)
 def oip_schema() -> dict[str, Any]:
-    """The schema of the ``oip`` section."""
-    return yaml.safe_load(SCHEMA.read_text())["properties"]["oip"]
+    """The schema of the ``oip`` section (read with libyaml's parser where there is one: the
+    pure-Python one takes a noticeable part of a no-op rerun)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(SCHEMA.read_text(), Loader=loader)["properties"]["oip"]
