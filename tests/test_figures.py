@@ -37,7 +37,7 @@ def test_a_redrawn_page_equals_the_page_drawn_afresh(tmp_path: Path) -> None:
     axis.images[0].set_data(second)
     axis.title.set_text("second image, a longer title")
     page.save(tmp_path / "redrawn.png")
-    page.close()
+    plt.close(figure)
     fresh, _ = grid_page(second, "second image, a longer title")
     save_open_figure(fresh, tmp_path / "fresh.png")
     plt.close(fresh)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import keras
 
-from cnnlens.optvis.engine import AscentEngine
+from cnnlens.optvis.engine import AscentEngine, climbing_and_measuring
 from cnnlens.optvis.param import Pixels
 from cnnlens.optvis.preactivation import resolve_compute_dtype
 
@@ -23,11 +23,7 @@ def dream_engines(
     """(climbing engine, measuring engine) for ``layers``; ``compute_dtype`` as in the config
     ("auto" resolved here); ``any_size``: images of any size through the conv part."""
     input_shape = (None, None, model.input_shape[-1]) if any_size else None
-    measuring = AscentEngine(model, list(layers), input_shape=input_shape, param=pixels)
-    dtype = resolve_compute_dtype(compute_dtype)
-    if dtype == "float32":
-        return measuring, measuring
-    climbing = AscentEngine(
-        model, list(layers), input_shape=input_shape, compute_dtype=dtype, param=pixels
+    return climbing_and_measuring(
+        model, list(layers), pixels, pixels.preprocessing, resolve_compute_dtype(compute_dtype),
+        input_shape,
     )
-    return climbing, measuring

@@ -44,7 +44,7 @@ from cnnlens.oip.results import SearchResult, layer_counts
 from cnnlens.oip.steps import check_search, search_of_layer, snapshot_steps
 from cnnlens.oip.targets import Targets, node_targets
 from cnnlens.optvis import objectives
-from cnnlens.optvis.engine import AscentEngine
+from cnnlens.optvis.engine import climbing_and_measuring
 from cnnlens.optvis.objectives import Objective
 from cnnlens.optvis.param import Param, Pixels
 from cnnlens.optvis.param_fourier import Fourier
@@ -149,13 +149,8 @@ class LayerSearch:
         pooling = search.revival.pooling
         shape = model.input_shape[1:]
         param = make_param(search, shape[:2], shape[2], preprocessing)
-        self.engine = AscentEngine(
-            model, [layer], compute_dtype=compute_dtype, revival=pooling, param=param
-        )
-        self.evaluator = (
-            self.engine
-            if compute_dtype == "float32" and isinstance(param, Pixels)
-            else AscentEngine(model, [layer], revival=pooling, param=Pixels(preprocessing))
+        self.engine, self.evaluator = climbing_and_measuring(
+            model, [layer], param, preprocessing, compute_dtype, revival=pooling
         )
 
     @property

@@ -40,6 +40,7 @@ from cnnlens.optvis import objectives, regularisers, transforms
 from cnnlens.optvis.objectives import Objective, Tables
 from cnnlens.optvis.param import Param, Pixels
 from cnnlens.optvis.preactivation import preactivation_model
+from cnnlens.preprocessing import Preprocessing
 
 
 class AscentEngine:
@@ -230,6 +231,30 @@ class AscentEngine:
             tf.reduce_mean(tf.nn.relu(tf.cast(pre, tf.float32)), axis=[1, 2])
             for pre in self._outputs(state)
         ]
+
+
+def climbing_and_measuring(
+    model: keras.Model,
+    layer_names: Sequence[str],
+    param: Param,
+    preprocessing: Preprocessing | None,
+    compute_dtype: str = "float32",
+    input_shape: Sequence[int | None] | None = None,
+    revival: str = "mean",
+) -> tuple[AscentEngine, AscentEngine]:
+    """(climbing engine, measuring engine): the first climbs ``param`` in ``compute_dtype``, the
+    second gives the objectives of images in float32 on pixels (in ``preprocessing``'s input
+    range), so that reported values do not depend on the climb's precision or parameterisation.
+    One engine serves both when the climb is float32 on pixels."""
+    climbing = AscentEngine(
+        model, layer_names, input_shape, compute_dtype, revival=revival, param=param
+    )
+    if compute_dtype == "float32" and isinstance(param, Pixels):
+        return climbing, climbing
+    measuring = AscentEngine(
+        model, layer_names, input_shape, revival=revival, param=Pixels(preprocessing)
+    )
+    return climbing, measuring
 
 
 def _batches(count: int, batch_size: int) -> list[tuple[int, int]]:

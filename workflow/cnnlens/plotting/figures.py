@@ -55,19 +55,19 @@ class Redrawn:
     ) -> None:
         self.figure = figure
         self.changing = sorted(changing, key=lambda artist: artist.get_zorder())
+        self.crop = crop
+        self.pixels = _pixel_box(figure, crop)
+        if self.pixels is None:
+            return  # saved whole by savefig
         figure.set_dpi(DPI)
         for artist in self.changing:
             artist.set_animated(True)
         figure.canvas.draw()
         self.background = figure.canvas.copy_from_bbox(figure.bbox)
-        self.crop = crop
-        self.pixels = _pixel_box(figure, crop)
 
     def save(self, path: str | os.PathLike) -> None:
         """Draw the changing artists over the background and save the page."""
         if self.pixels is None:
-            for artist in self.changing:
-                artist.set_animated(False)
             save_open_figure(self.figure, path, self.crop)
             return
         canvas = self.figure.canvas
@@ -77,9 +77,6 @@ class Redrawn:
         page = _cut(np.asarray(canvas.buffer_rgba()), self.pixels, self.figure.get_facecolor())
         with atomic_path(path) as temporary:
             Image.fromarray(page).save(temporary, format="png", **PNG_OPTIONS)
-
-    def close(self) -> None:
-        plt.close(self.figure)
 
 
 def _pixel_box(figure: Figure, crop: Bbox | None) -> tuple[int, int, int, int] | None:
