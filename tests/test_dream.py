@@ -24,7 +24,7 @@ from cnnlens.optvis.engine import AscentEngine
 from cnnlens.optvis.render import render
 from cnnlens.optvis.transforms import RandomRoll
 from cnnlens.photos import cap_size, load_photo, read_grey
-from cnnlens.plan import default_photo, photo_name, photo_table
+from cnnlens.plan import default_photo, photo_labels, photo_name, photo_table
 from cnnlens.plotting.dream import plot_fine, plot_map_dreams, plot_octaves
 from cnnlens.settings import FineDream, LayerDream, SingleMap
 
@@ -68,6 +68,15 @@ def test_default_photo_ships_with_matplotlib() -> None:
     photo = load_photo(default_photo(), max_side=100, min_side=MIN_SIDE)
     assert max(photo.shape) == 100
     assert abs(float(photo.mean())) < 1e-5 and abs(float(photo.std()) - 1) < 1e-4
+
+
+def test_dreams_record_photos_as_configured_not_where_an_install_put_them() -> None:
+    assert photo_labels([]) == {"grace_hopper": "matplotlib's sample photo grace_hopper.jpg"}
+    assert photo_labels(["photos/cat.png", "~/dog.jpg", str(default_photo())]) == {
+        "cat": "photos/cat.png",
+        "dog": "~/dog.jpg",
+        "grace_hopper": "matplotlib's sample photo grace_hopper.jpg",  # listed or not: the same
+    }
 
 
 def test_photo_names_are_safe_and_unique(tmp_path: Path) -> None:

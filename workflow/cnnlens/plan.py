@@ -164,8 +164,24 @@ def photo_table(paths: Sequence[str]) -> dict[str, str]:
     return table
 
 
+def photo_labels(paths: Sequence[str]) -> dict[str, str]:
+    """Photo names to how their dreams' records name them: the path as config.yaml gives it,
+    or where the default photo comes from; the same on every machine, unlike the file's
+    absolute place (the matplotlib install's, for the default photo)."""
+    default = default_photo()
+    return {
+        photo_name(path): (
+            f"matplotlib's sample photo {DEFAULT_PHOTO}"
+            if Path(path).expanduser().resolve() == default.resolve()
+            else str(path)
+        )
+        for path in paths or [default]
+    }
+
+
 def photo_lookup(table: Mapping[str, str]) -> Callable[[Any], str]:
-    """An input function: the file of the photo the wildcard ``photo`` names."""
+    """An input (or params) function: the ``table``'s entry for the photo the wildcard
+    ``photo`` names."""
     return lambda wildcards: table[wildcards.photo]
 
 

@@ -2,8 +2,9 @@
 
 Nothing here has a default value: the JSON schema (``workflow/schemas/config.schema.yaml``)
 is the one place where defaults are written, and it fills them in while the config is
-validated. :func:`build` turns a validated mapping into the matching dataclass, recursively and
-generically (lists become tuples, nested sections their own dataclasses).
+validated. :func:`build` (:mod:`cnnlens.dataclass_building`) turns a validated mapping into
+the matching dataclass, recursively (lists become tuples, nested sections their own
+dataclasses).
 
 Where a rule depends on only part of a section, that part is a base class of the section
 (e.g. :class:`OipSearch` is the part of :class:`Oip` a search's results depend on), so the
@@ -14,13 +15,11 @@ rule's ``params`` carry exactly :func:`keys_of` that part and its script rebuild
 from __future__ import annotations
 
 import dataclasses
-import types
-import typing
 from collections.abc import Mapping
-from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
-T = TypeVar("T")
+# the rules and scripts call settings.build and settings.keys_of
+from cnnlens.dataclass_building import build, keys_of  # noqa: F401
 
 # ---- data ----
 
@@ -396,51 +395,6 @@ class Settings:
 # ---- building ----
 
 
-def build(cls: type[T], mapping: Mapping[str, Any]) -> T:
-    """The dataclass ``cls`` from a validated config mapping (extra keys are an error)."""
-    hints = _type_hints(cls)
-    names = [item.name for item in dataclasses.fields(cls)]
-    unknown = set(mapping) - set(names)
-    missing = set(names) - set(mapping)
-    if unknown or missing:
-        raise KeyError(
-            f"{cls.__name__}: config keys {sorted(unknown)} unknown, {sorted(missing)} missing; "
-            "the settings tree and the schema disagree"
-        )
-    return cls(**{name: _convert(hints[name], mapping[name]) for name in names})
-
-
-def keys_of(cls: type, mapping: Mapping[str, Any]) -> dict[str, Any]:
-    """The entries of ``mapping`` that are fields of ``cls`` (a rule's exact ``params``)."""
-    return {item.name: mapping[item.name] for item in dataclasses.fields(cls)}
-
-
 def from_config(config: Mapping[str, Any]) -> Settings:
     """The whole settings tree of a validated config."""
     return build(Settings, config)
-
-
-@lru_cache(maxsize=None)
-def _type_hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
-def _convert(hint: Any, value: Any) -> Any:
-    """``value`` as the type ``hint`` says: dataclasses built, lists as tuples."""
-    if value is None:
-        return None
-    origin = typing.get_origin(hint)
-    arguments = typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        hint = next(argument for argument in arguments if argument is not type(None))
-        return _convert(hint, value)
-    if dataclasses.is_dataclass(hint):
-        return build(hint, value)
-    if origin is tuple:
-        item = arguments[0]
-        if len(arguments) == 2 and arguments[1] is Ellipsis:
-            return tuple(_convert(item, element) for element in value)
-        return tuple(_convert(kind, element) for kind, element in zip(arguments, value))
-    if origin is dict:
-        return {key: _convert(arguments[1], item) for key, item in value.items()}
-    return value

@@ -25,6 +25,7 @@ try:
     START = plan.start(config)
     SETTINGS, NETWORK, CLASS_NAMES = START.settings, START.network, START.class_names
     PHOTOS = plan.photo_table(SETTINGS.dream.photos)  # photo name -> file
+    PHOTO_LABELS = plan.photo_labels(SETTINGS.dream.photos)  # photo name -> path as configured
 except (CnnLensError, WorkflowError) as error:
     sys.exit(f"cnnlens error: {error}")
 

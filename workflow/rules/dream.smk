@@ -7,6 +7,7 @@ from cnnlens.dream.names import fine_render_names
 DREAM = config["dream"]
 DREAM_LAYER = DREAM["single_map"]["layer"]
 DREAM_PHOTO_FILE = plan.photo_lookup(PHOTOS)
+DREAM_PHOTO_LABEL = plan.photo_lookup(PHOTO_LABELS)  # recorded in the dreams' metrics
 FINE_RENDERS = fine_render_names(SETTINGS.dream.fine)
 # When the single-map dreams pick the maps with the best OIPs, they read the OIP stage's
 # summary of their layer, and every map's OIP is drawn beside its dream.
@@ -69,7 +70,7 @@ rule dream_maps:
             subcategory="{photo}: single maps",
         ),
     params:
-        photo=DREAM_PHOTO_FILE,
+        photo=DREAM_PHOTO_LABEL,
         single_map=DREAM["single_map"],
         compute_dtype=DREAM["compute_dtype"],
         seed=config["seed"],
@@ -103,7 +104,7 @@ rule dream_layers:
         ),
         metrics="results/dreams/{photo}/layers/metrics.json",
     params:
-        photo=DREAM_PHOTO_FILE,
+        photo=DREAM_PHOTO_LABEL,
         layers=DREAM["layers"],
         compute_dtype=DREAM["compute_dtype"],
         seed=config["seed"],
@@ -139,7 +140,7 @@ rule dream_fine:
             subcategory="{photo}: full size",
         ),
     params:
-        photo=DREAM_PHOTO_FILE,
+        photo=DREAM_PHOTO_LABEL,
         fine=DREAM["fine"],
         compute_dtype=DREAM["compute_dtype"],
         layer=DREAM_LAYER,

@@ -36,8 +36,9 @@ import numpy as np
 import tensorflow as tf
 
 from cnnlens.errors import CnnLensError
-from cnnlens.optvis import objectives, regularisers, transforms
-from cnnlens.optvis.objectives import Objective, Tables
+from cnnlens.optvis import objective_tables, objectives, regularisers, transforms
+from cnnlens.optvis.objective_tables import Tables
+from cnnlens.optvis.objectives import Objective
 from cnnlens.optvis.param import Param, Pixels
 from cnnlens.optvis.preactivation import preactivation_model
 from cnnlens.preprocessing import Preprocessing
@@ -108,7 +109,7 @@ class AscentEngine:
         if isinstance(objective, Tables):
             return objective
         shapes = tuple(shape[:2] for shape in self.output_shapes)
-        return objectives.compile_tables(objective, self.layer_names, self.channels, shapes)
+        return objective_tables.compile_tables(objective, self.layer_names, self.channels, shapes)
 
     def step(
         self,
@@ -120,8 +121,8 @@ class AscentEngine:
         """One ascent step of the whole batch: (new state, objective of the given state, or of
         its images warped by ``matrices`` (batch, 8) when given)."""
         tables = self.compile(objective)
-        weights, masks, revive = objectives.table_tensors(tables)
-        penalties, groups = objectives.penalty_tensors(tables)
+        weights, masks, revive = objective_tables.table_tensors(tables)
+        penalties, groups = objective_tables.penalty_tensors(tables)
         return self._step(
             tf.convert_to_tensor(state, tf.float32),
             tables.layers,
@@ -138,7 +139,7 @@ class AscentEngine:
     def evaluate(self, state: tf.Tensor, objective: Objective | Tables) -> tf.Tensor:
         """The objective of each image of one batch's state (no step), as a tensor."""
         tables = self.compile(objective)
-        weights, masks, _ = objectives.table_tensors(tables)
+        weights, masks, _ = objective_tables.table_tensors(tables)
         return self._evaluate(state, tables.layers, weights, masks)
 
     def objective(
@@ -163,7 +164,7 @@ class AscentEngine:
         return [np.concatenate(layer) for layer in zip(*parts)]
 
     def _revival_score(self, state: tf.Tensor, tables: Tables) -> tf.Tensor:
-        weights, masks, _ = objectives.table_tensors(tables)
+        weights, masks, _ = objective_tables.table_tensors(tables)
         return self._revival(state, tables.layers, weights, masks)
 
     def _in_batches(self, images, tables: Tables, batch_size: int, evaluate) -> np.ndarray:
@@ -200,12 +201,12 @@ class AscentEngine:
             if matrices is not None:
                 images = transforms.warp(images, matrices)
             outputs = self._image_outputs(images)
-            objective, pre_objective = objectives.evaluate(
+            objective, pre_objective = objective_tables.evaluate(
                 outputs, layers, weights, masks, revival
             )
             ascended = objective
             if revive is not None:
-                ascended = objectives.ascended(objective, pre_objective, revive)
+                ascended = objective_tables.ascended(objective, pre_objective, revive)
             if penalties is not None:
                 ascended += regularisers.penalty(
                     images,
@@ -221,10 +222,10 @@ class AscentEngine:
         return self.param.update(state, gradient, epsilon), objective
 
     def _objective_graph(self, state, layers, weights, masks):
-        return objectives.evaluate(self._outputs(state), layers, weights, masks, None)[0]
+        return objective_tables.evaluate(self._outputs(state), layers, weights, masks, None)[0]
 
     def _revival_graph(self, state, layers, weights, masks):
-        return objectives.evaluate(self._outputs(state), layers, weights, masks, self.revival)[1]
+        return objective_tables.evaluate(self._outputs(state), layers, weights, masks, self.revival)[1]
 
     def _pooled_graph(self, state):
         return [

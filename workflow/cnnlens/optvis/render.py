@@ -44,7 +44,8 @@ import tensorflow as tf
 from cnnlens.blur import gaussian_blur
 from cnnlens.errors import CnnLensError
 from cnnlens.optvis.engine import AscentEngine
-from cnnlens.optvis.objectives import Objective, Tables
+from cnnlens.optvis.objective_tables import Tables
+from cnnlens.optvis.objectives import Objective
 from cnnlens.optvis.regularisers import Blur
 from cnnlens.optvis.transforms import StepPlan, Transform, Warps
 from cnnlens.settings import Convergence

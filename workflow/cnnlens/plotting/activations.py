@@ -24,6 +24,7 @@ from cnnlens.activations.grids import LayerGrid, layer_grids
 from cnnlens.plotting.figures import Redrawn, content_box, plt
 from cnnlens.plotting.layer_grids import (
     add_colorbar,
+    bar_below,
     colour_limits,
     draw_grid,
     grid_artists,
@@ -37,6 +38,7 @@ from cnnlens.settings import Grid
 TRUE_CLASS_COLOUR = "tab:red"
 GRID_INCHES = 7.0  # the longer side of a single grid figure
 GRID_MIN_WIDTH = 7.5  # inches: room for the title above a narrow grid
+BAR_BELOW_INCHES = 1.0  # more height for a colour bar below a wide strip (the output layer)
 OVERVIEW_WIDTH = 15.0
 OVERVIEW_ROW_ASPECT = 4.0  # panels share a row of the overview while their widths fit this
 OVERVIEW_MAX_ROW = 4.0  # inches: the tallest row of the overview
@@ -77,7 +79,14 @@ class GridPage:
     def __init__(self, grid: LayerGrid, colormap: str, class_names: Sequence[str] = ()) -> None:
         inches = GRID_INCHES / max(grid.mosaic.shape)
         width = max(grid.mosaic.shape[1] * inches + 1.6, GRID_MIN_WIDTH)
-        self.figure, axis = plt.subplots(figsize=(width, grid.mosaic.shape[0] * inches + 1.2))
+        height = grid.mosaic.shape[0] * inches + 1.2
+        if bar_below(grid):  # room under the axes for the colour bar and its label
+            height += BAR_BELOW_INCHES
+            self.figure, axis = plt.subplots(
+                figsize=(width, height), gridspec_kw={"bottom": BAR_BELOW_INCHES / height}
+            )
+        else:
+            self.figure, axis = plt.subplots(figsize=(width, height))
         self.image = draw_grid(axis, grid, colormap)
         bar = add_colorbar(self.figure, self.image, axis, grid)
         self.title = axis.set_title("", fontsize=8)

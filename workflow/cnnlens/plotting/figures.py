@@ -75,8 +75,10 @@ class Redrawn:
         for artist in self.changing:
             self.figure.draw_artist(artist)
         page = _cut(np.asarray(canvas.buffer_rgba()), self.pixels, self.figure.get_facecolor())
+        if page[..., 3].min() == 255:  # opaque: an RGB file, a tenth smaller
+            page = page[..., :3]
         with atomic_path(path) as temporary:
-            Image.fromarray(page).save(temporary, format="png", **PNG_OPTIONS)
+            Image.fromarray(np.ascontiguousarray(page)).save(temporary, format="png", **PNG_OPTIONS)
 
 
 def _pixel_box(figure: Figure, crop: Bbox | None) -> tuple[int, int, int, int] | None:

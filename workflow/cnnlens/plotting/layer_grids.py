@@ -25,6 +25,11 @@ def mosaic_aspect(grid: LayerGrid) -> float:
     return grid.mosaic.shape[1] / grid.mosaic.shape[0]
 
 
+def bar_below(grid: LayerGrid) -> bool:
+    """True when the grid's colour bar goes below it: a wide strip such as the output layer."""
+    return mosaic_aspect(grid) > 4
+
+
 def colour_limits(limits: tuple[float, float]) -> tuple[float, float]:
     """The colour scale's (low, high) for a grid's limits; a flat grid gets a tiny span."""
     low, high = limits
@@ -108,10 +113,13 @@ def grid_title(grid: LayerGrid) -> str:
 
 
 def short_title(grid: LayerGrid) -> str:
-    """Two lines for small panels: layer and shape, then the raw value range."""
+    """Two lines for small panels: layer and shape, then the raw value range and how many
+    maps are flat (``Conv2D_3 3x3x128`` / ``activation 0 to 5.2, 4 flat maps``)."""
     shape = "x".join(str(size) for size in grid.shape)
     low, high = grid.value_range
-    return f"{grid.layer} {shape}\nactivation {low:.3g} to {high:.3g}"
+    flat = grid.constant_units.size
+    note = f", {flat} flat {grid.unit_name}{'s' if flat > 1 else ''}" if flat else ""
+    return f"{grid.layer} {shape}\nactivation {low:.3g} to {high:.3g}{note}"
 
 
 def add_colorbar(
@@ -119,7 +127,7 @@ def add_colorbar(
 ) -> Axes:
     """A colour bar beside the grid (below it for a wide strip such as the output layer);
     returns its axes."""
-    horizontal = mosaic_aspect(grid) > 4
+    horizontal = bar_below(grid)
     bar = figure.colorbar(
         image,
         ax=axes,
