@@ -34,18 +34,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
+from pipeline_tables import (
+    README,
+    PipelineRun,
+    RuleCost,
+    markdown,
+    write_into_readme,
+)
+
 REPOSITORY = Path(__file__).resolve().parents[1]
-README = REPOSITORY / "benchmarks" / "README.md"
-TABLE_START = "<!-- pipeline.py: start -->"
-TABLE_END = "<!-- pipeline.py: end -->"
 CPU_USED = {"seconds": 0.0}  # of the last snakemake command
-# The issue's targets: CPU seconds of every job but training, the run, the no-op rerun.
-TARGETS = {"cpu_without_training": 150.0, "wall": 240.0, "noop": 3.0, "jobs": 60, "console": 150}
-TRAINING_RULE = "train"
 # Snakemake samples a job's CPU time every 0.5 s for its first 15 s, then every 30 s: the
 # benchmark files miss up to 30 s x threads of CPU of a job that ran longer than this.
 SAMPLED_AFTER_SECONDS = 15.0
@@ -66,51 +67,6 @@ JOB_BENCHMARK = re.compile(r"^\s+benchmark: (\S+)$")
 JOB_LOG = re.compile(r"^\s+log: (\S+)$")
 # The last line of a job's log (cnnlens.runtime.script_run): its process's CPU seconds.
 LOGGED_CPU = re.compile(r"finished in [\d.]+ s; ([\d.]+) CPU s in all$", flags=re.MULTILINE)
-
-
-@dataclass
-class RuleCost:
-    """What the jobs of one rule took, summed from their benchmark files."""
-
-    rule: str
-    stage: str
-    jobs: int = 0
-    seconds: float = 0.0
-    cpu_seconds: float = 0.0
-    long_jobs: int = 0  # jobs over SAMPLED_AFTER_SECONDS: their CPU time is a lower bound
-    logged_cpu_seconds: float = 0.0  # from the jobs' logs: exact (0 for rule ``all``)
-
-
-@dataclass
-class PipelineRun:
-    """Everything measured in one benchmark run."""
-
-    cores: int
-    wall_seconds: float
-    noop_seconds: float
-    noop_had_nothing_to_do: bool
-    console_lines: int
-    jobs: int
-    rules: list[RuleCost]
-    load_before: tuple[float, float, float]
-    load_after: tuple[float, float, float]
-    run_cpu_seconds: float | None = None  # Snakemake and all its jobs (rusage); None: unknown
-    machine_gflops: float | None = None  # float32 matrix product on all cores, before the run
-    report_seconds: float | None = None
-    report_megabytes: float | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def cpu_seconds(self) -> float:
-        return sum(rule.cpu_seconds for rule in self.rules)
-
-    @property
-    def cpu_without_training(self) -> float:
-        return sum(rule.cpu_seconds for rule in self.rules if rule.rule != TRAINING_RULE)
-
-    @property
-    def logged_cpu_without_training(self) -> float:
-        return sum(rule.logged_cpu_seconds for rule in self.rules if rule.rule != TRAINING_RULE)
 
 
 def stage_of(rule: str) -> str:
@@ -271,104 +227,6 @@ def measure(root: Path, cores: int, wall: float, console: str, with_report: bool
         else:
             run.report_seconds, run.report_megabytes = report
     return run
-
-
-def verdict(value: float, target: float) -> str:
-    return "met" if value <= target else "missed"
-
-
-def summary_rows(run: PipelineRun) -> list[tuple[str, str, str, str]]:
-    """(measure, value, target, verdict) rows."""
-    rows = [
-        ("whole default run, wall", f"{run.wall_seconds:.0f} s", "<= 240 s",
-         verdict(run.wall_seconds, TARGETS["wall"])),
-        ("CPU seconds of all jobs (benchmark files)", f"{run.cpu_seconds:.0f} s", "", ""),
-        ("CPU seconds of all jobs except training (benchmark files)",
-         f"{run.cpu_without_training:.0f} s", "<= 150 s",
-         verdict(run.cpu_without_training, TARGETS["cpu_without_training"])),
-    ]
-    if run.logged_cpu_without_training:
-        rows.append(("CPU seconds of all jobs except training (the jobs' logs: exact)",
-                     f"{run.logged_cpu_without_training:.0f} s", "<= 150 s",
-                     verdict(run.logged_cpu_without_training, TARGETS["cpu_without_training"])))
-    if run.run_cpu_seconds is not None:
-        without_training = run.run_cpu_seconds - (run.cpu_seconds - run.cpu_without_training)
-        rows += [
-            ("CPU seconds of the whole run (Snakemake and every job; rusage)",
-             f"{run.run_cpu_seconds:.0f} s", "", ""),
-            ("the same minus training's benchmark figure", f"{without_training:.0f} s",
-             "<= 150 s", verdict(without_training, TARGETS["cpu_without_training"])),
-        ]
-    rows += [
-        ("jobs (rule `all` included)", str(run.jobs), "<= 60", verdict(run.jobs, TARGETS["jobs"])),
-        ("console lines", str(run.console_lines), "<= 150",
-         verdict(run.console_lines, TARGETS["console"])),
-        ("rerun with nothing to do, wall", f"{run.noop_seconds:.1f} s", "<= 3 s",
-         verdict(run.noop_seconds, TARGETS["noop"])
-         + ("" if run.noop_had_nothing_to_do else " (it found work!)")),
-    ]
-    if run.report_seconds is not None:
-        rows.append(("`snakemake --report results/report.zip`", f"{run.report_seconds:.0f} s, "
-                     f"{run.report_megabytes:.1f} MB", "", ""))
-    return rows
-
-
-def stage_rows(run: PipelineRun) -> list[tuple[str, int, float, float, float]]:
-    """(stage, jobs, wall seconds summed over jobs, CPU seconds from the benchmark files and
-    from the logs) per stage, in run order."""
-    stages: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0.0])
-    for rule in run.rules:
-        totals = stages[rule.stage]
-        totals[0] += rule.jobs
-        totals[1] += rule.seconds
-        totals[2] += rule.cpu_seconds
-        totals[3] += rule.logged_cpu_seconds
-    return [(stage, int(jobs), seconds, cpu, logged)
-            for stage, (jobs, seconds, cpu, logged) in stages.items()]
-
-
-def markdown(run: PipelineRun) -> str:
-    """The benchmark's tables as Markdown."""
-    load = "{:.1f} {:.1f} {:.1f}"
-    speed = (f"; a float32 matrix product on all cores runs at {run.machine_gflops:.0f} GFLOP/s"
-             if run.machine_gflops else "")
-    lines = [
-        (f"{run.cores} cores{speed}; load average (1, 5, 15 min) "
-         f"{load.format(*run.load_before)} before the run, "
-         f"{load.format(*run.load_after)} after it."),
-        "",
-        "| measure | value | target | |",
-        "| --- | ---: | ---: | --- |",
-        *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in summary_rows(run)],
-        "",
-        "| stage | jobs | job seconds (sum) | CPU seconds (benchmark files) | CPU seconds (logs) |",
-        "| --- | ---: | ---: | ---: | ---: |",
-        *[f"| {stage} | {jobs} | {seconds:.0f} | {cpu:.0f} | {logged:.0f} |"
-          for stage, jobs, seconds, cpu, logged in stage_rows(run)],
-        "",
-        ("| rule | stage | jobs | CPU seconds (benchmark files) | CPU seconds (logs) "
-         "| CPU seconds per job (logs) | jobs over 15 s |"),
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
-        *[f"| {rule.rule} | {rule.stage} | {rule.jobs} | {rule.cpu_seconds:.1f} | "
-          f"{rule.logged_cpu_seconds:.1f} | {rule.logged_cpu_seconds / rule.jobs:.1f} | "
-          f"{rule.long_jobs or ''} |" for rule in run.rules],
-        "",
-        ("CPU seconds from the benchmark files are lower bounds for jobs over 15 s: Snakemake "
-         "samples a job's CPU time every 0.5 s for 15 s, then every 30 s. The logs' figure is "
-         "each job's own rusage at its end: interpreter, Snakemake's preamble, imports and work."),
-        *(["", *run.notes] if run.notes else []),
-    ]
-    return "\n".join(lines)
-
-
-def write_into_readme(table: str, readme: Path = README) -> None:
-    """Replace the text between the pipeline.py markers of the benchmarks' README."""
-    text = readme.read_text()
-    if TABLE_START not in text or TABLE_END not in text:
-        raise SystemExit(f"{readme} has no {TABLE_START} ... {TABLE_END} markers")
-    before, rest = text.split(TABLE_START, 1)
-    after = rest.split(TABLE_END, 1)[1]
-    readme.write_text(f"{before}{TABLE_START}\n{table}\n{TABLE_END}{after}")
 
 
 def parse_arguments() -> argparse.Namespace:
