@@ -55,6 +55,31 @@ def test_reduce_units_finds_each_units_best_position() -> None:
     assert tuple(position[0, 0]) == (2, 1) and tuple(position[1, 1]) == (0, 3)
 
 
+def test_the_sheets_mark_dead_and_silent_units() -> None:
+    from types import SimpleNamespace
+
+    from cnnlens.atlas.pages import cell
+    from cnnlens.atlas.site import environment
+
+    network = SimpleNamespace(layers=[SimpleNamespace(name="conv"), SimpleNamespace(name="out")])
+    network.layer = lambda name: SimpleNamespace(name=name)
+    data = SimpleNamespace(
+        network=network,
+        tables={"conv": SimpleNamespace(top_value=np.array([[0.0], [0.0], [2.5]]),
+                                        top_index=np.zeros((3, 1), int))},
+        oips={"conv": SimpleNamespace(maps=np.arange(3), objective=np.array([0.0, 1.2, 3.4]),
+                                      dead=np.array([True, False, False]))},
+    )
+    cells = [cell(data, None, "conv", unit, "") for unit in range(3)]
+    assert [(c["dead"], c["silent"]) for c in cells] == [(True, True), (False, True),
+                                                         (False, False)]
+    assert cells[0]["note"] == "0; dead: no restart made it fire; silent on every test image"
+    macros = environment().get_template("macros.html.j2").module
+    html = str(macros.sheet({"cells": cells, "noun": "map", "name": "conv"}))
+    classes = [part.split('"')[0] for part in html.split('class="cell')[1:]]
+    assert classes == [" dead silent", " silent", ""]
+
+
 # ---- a tiny colour model with a linear output: class names, colour pictures (no pipeline) ----
 
 COLOUR_NAMES = ("cat", "Ankle boot", "T-shirt/top")

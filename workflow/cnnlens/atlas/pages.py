@@ -188,7 +188,8 @@ def unit_context(data: AtlasData, assets: Assets, layer: Layer, unit: int) -> di
 
 
 def cell(data: AtlasData, assets: Assets, layer: str, unit: int, prefix: str) -> dict:
-    """A unit in a clickable grid: its OIP (or its top test image without one)."""
+    """A unit in a clickable grid: its OIP (or its top test image without one), and whether
+    it is dead (no OIP restart made it fire) or silent (no test image makes it fire)."""
     table = data.tables[layer]
     result = data.oips.get(layer)
     row = oip_of(result, unit)
@@ -198,8 +199,14 @@ def cell(data: AtlasData, assets: Assets, layer: str, unit: int, prefix: str) ->
     else:
         picture = assets.test_image(data.test_images, int(table.top_index[unit, 0]))
         note = format_value(table.top_value[unit, 0])
+    dead = row is not None and bool(result.dead[row])
+    silent = float(table.top_value[unit, 0]) <= 0.0
+    if dead:
+        note += "; dead: no restart made it fire"
+    if silent:
+        note += "; silent on every test image"
     return {"unit": unit, "link": prefix + unit_page(layer, unit), "src": prefix + picture,
-            "note": note, "oip": row is not None,
+            "note": note, "oip": row is not None, "dead": dead, "silent": silent,
             "class_name": output_class(data, data.network.layer(layer), unit)}
 
 
