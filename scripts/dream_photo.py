@@ -11,12 +11,12 @@ with runtime.script_run(snakemake.log[0]) as log:  # noqa: F821
     from cnnlens.files import save_array
     from cnnlens.photos import load_photo
     from cnnlens.preprocessing import from_manifest
+    from cnnlens.sample_photo import photo_file
 
     preparation = from_manifest(inputs.manifest)
-    photo = load_photo(
-        inputs.photo, params.max_side, params.min_side, params.channels, preparation
-    )
+    source = inputs.photo or photo_file()  # no input: matplotlib's sample photo
+    photo = load_photo(source, params.max_side, params.min_side, params.channels, preparation)
     log.info("photo %s: %d x %d pixels (width x height) after capping, %d channel(s), %s",
-             inputs.photo, photo.shape[1], photo.shape[0], params.channels, preparation.kind)
+             source, photo.shape[1], photo.shape[0], params.channels, preparation.kind)
     save_array(outputs.array, photo)
     save_png(adjust_range(photo, colour=photo.ndim == 3), outputs.image)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -24,8 +25,9 @@ from cnnlens.optvis.engine import AscentEngine
 from cnnlens.optvis.render import render
 from cnnlens.optvis.transforms import RandomRoll
 from cnnlens.photos import cap_size, load_photo, read_grey
-from cnnlens.plan import default_photo, photo_labels, photo_name, photo_table
+from cnnlens.plan import photo_input, photo_labels, photo_name, photo_table
 from cnnlens.plotting.dream import plot_fine, plot_map_dreams, plot_octaves
+from cnnlens.sample_photo import photo_file as default_photo
 from cnnlens.settings import FineDream, LayerDream, SingleMap
 
 #: The study's CNN sees 28x28 images: photos must be at least that large.
@@ -77,6 +79,13 @@ def test_dreams_record_photos_as_configured_not_where_an_install_put_them() -> N
         "dog": "~/dog.jpg",
         "grace_hopper": "matplotlib's sample photo grace_hopper.jpg",  # listed or not: the same
     }
+
+
+def test_the_sample_photo_is_no_input_so_another_environment_reruns_nothing(tmp_path) -> None:
+    own = save_image(tmp_path / "own.png", np.zeros((8, 8), np.uint8))
+    find = photo_input(photo_table([str(default_photo()), str(own)]))
+    assert find(SimpleNamespace(photo="grace_hopper")) == []
+    assert find(SimpleNamespace(photo="own")) == str(own)
 
 
 def test_photo_names_are_safe_and_unique(tmp_path: Path) -> None:

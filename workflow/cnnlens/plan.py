@@ -10,13 +10,12 @@ the fix.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cnnlens import colormaps, datasets, keras_file, resolution, settings
+from cnnlens import colormaps, datasets, keras_file, resolution, sample_photo, settings
 from cnnlens.datasets import DatasetFacts
 from cnnlens.dream.names import fine_render_names
 from cnnlens.errors import CnnLensError
@@ -25,7 +24,6 @@ from cnnlens.oip.steps import check_noise_layers, check_search
 from cnnlens.oip_study.variants import variant_searches
 from cnnlens.settings import Settings
 
-DEFAULT_PHOTO = "grace_hopper.jpg"
 OUTPUT_ACTIVATIONS = ("softmax", "linear")
 
 
@@ -131,15 +129,6 @@ def oip_files(described: Network, layer: str, suffix: str) -> list[str]:
 # ---- photos ----
 
 
-def default_photo() -> Path:
-    """Matplotlib's sample photograph, found without importing matplotlib."""
-    spec = importlib.util.find_spec("matplotlib")
-    if spec is None or not spec.submodule_search_locations:
-        raise CnnLensError("matplotlib is not installed; install the project with pip install -e .")
-    package = Path(next(iter(spec.submodule_search_locations)))
-    return package / "mpl-data" / "sample_data" / DEFAULT_PHOTO
-
-
 def photo_name(path: str | Path) -> str:
     """A photo's name in output paths: its file stem, other characters than letters, digits,
     ``-`` and ``_`` made ``_``."""
@@ -149,7 +138,7 @@ def photo_name(path: str | Path) -> str:
 def photo_table(paths: Sequence[str]) -> dict[str, str]:
     """Photo names to files (``~`` expanded); the default photo for an empty list. Two photos
     of the same name would overwrite each other's dreams: that is an error."""
-    files = [str(Path(path).expanduser()) for path in paths] or [str(default_photo())]
+    files = [str(Path(path).expanduser()) for path in paths] or [str(sample_photo.photo_file())]
     table: dict[str, str] = {}
     for path in files:
         name = photo_name(path)
@@ -166,23 +155,27 @@ def photo_table(paths: Sequence[str]) -> dict[str, str]:
 
 def photo_labels(paths: Sequence[str]) -> dict[str, str]:
     """Photo names to how their dreams' records name them: the path as config.yaml gives it,
-    or where the default photo comes from; the same on every machine, unlike the file's
-    absolute place (the matplotlib install's, for the default photo)."""
-    default = default_photo()
+    or, for the sample photo (listed or by default), where it comes from: the same on every
+    machine, unlike the matplotlib install's path."""
     return {
-        photo_name(path): (
-            f"matplotlib's sample photo {DEFAULT_PHOTO}"
-            if Path(path).expanduser().resolve() == default.resolve()
-            else str(path)
-        )
-        for path in paths or [default]
+        photo_name(path): sample_photo.LABEL if sample_photo.is_sample(path) else str(path)
+        for path in paths or [sample_photo.photo_file()]
     }
 
 
 def photo_lookup(table: Mapping[str, str]) -> Callable[[Any], str]:
-    """An input (or params) function: the ``table``'s entry for the photo the wildcard
-    ``photo`` names."""
+    """A params function: the ``table``'s entry for the photo the wildcard ``photo`` names."""
     return lambda wildcards: table[wildcards.photo]
+
+
+def photo_input(table: Mapping[str, str]) -> Callable[[Any], str | list[str]]:
+    """An input function: the file of the photo the wildcard ``photo`` names, or none for the
+    sample photo, which the photo job finds itself (its path is the install's)."""
+    def photo_file(wildcards) -> str | list[str]:
+        path = table[wildcards.photo]
+        return [] if sample_photo.is_sample(path) else path
+
+    return photo_file
 
 
 # ---- checks made before any job starts ----
