@@ -25,7 +25,7 @@ from cnnlens.optvis.engine import AscentEngine
 from cnnlens.optvis.render import render
 from cnnlens.optvis.transforms import RandomRoll
 from cnnlens.photos import cap_size, load_photo, read_grey
-from cnnlens.plan import photo_input, photo_labels, photo_name, photo_table
+from cnnlens.plan import photo_lookup, photo_name, photo_table
 from cnnlens.plotting.dream import plot_fine, plot_map_dreams, plot_octaves
 from cnnlens.sample_photo import photo_file as default_photo
 from cnnlens.settings import FineDream, LayerDream, SingleMap
@@ -66,24 +66,34 @@ def save_image(path: Path, array: np.ndarray) -> Path:
 def test_default_photo_ships_with_matplotlib() -> None:
     table = photo_table([])
     assert list(table) == ["grace_hopper"]
-    assert Path(table["grace_hopper"]) == default_photo()
+    assert Path(table["grace_hopper"].file) == default_photo()
     photo = load_photo(default_photo(), max_side=100, min_side=MIN_SIDE)
     assert max(photo.shape) == 100
     assert abs(float(photo.mean())) < 1e-5 and abs(float(photo.std()) - 1) < 1e-4
 
 
-def test_dreams_record_photos_as_configured_not_where_an_install_put_them() -> None:
-    assert photo_labels([]) == {"grace_hopper": "matplotlib's sample photo grace_hopper.jpg"}
-    assert photo_labels(["photos/cat.png", "~/dog.jpg", str(default_photo())]) == {
-        "cat": "photos/cat.png",
-        "dog": "~/dog.jpg",
-        "grace_hopper": "matplotlib's sample photo grace_hopper.jpg",  # listed or not: the same
-    }
+def test_dreams_record_photos_as_configured_not_where_an_install_put_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "photos").mkdir()
+    for name in ("photos/cat.png", "dog.png"):
+        save_image(tmp_path / name, np.zeros((8, 8), np.uint8))
+    labels = photo_lookup(photo_table(["photos/cat.png", "~/dog.png", str(default_photo())]),
+                          "label")
+    assert [labels(SimpleNamespace(photo=name)) for name in ("cat", "dog", "grace_hopper")] == [
+        "photos/cat.png",
+        "~/dog.png",
+        "matplotlib's sample photo grace_hopper.jpg",  # listed or not: the same
+    ]
+    assert photo_table([])["grace_hopper"].label == "matplotlib's sample photo grace_hopper.jpg"
+    assert photo_table(["~/dog.png"])["dog"].file == str(tmp_path / "dog.png")
 
 
 def test_the_sample_photo_is_no_input_so_another_environment_reruns_nothing(tmp_path) -> None:
     own = save_image(tmp_path / "own.png", np.zeros((8, 8), np.uint8))
-    find = photo_input(photo_table([str(default_photo()), str(own)]))
+    find = photo_lookup(photo_table([str(default_photo()), str(own)]), "input")
     assert find(SimpleNamespace(photo="grace_hopper")) == []
     assert find(SimpleNamespace(photo="own")) == str(own)
 

@@ -135,47 +135,45 @@ def photo_name(path: str | Path) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", Path(path).stem) or "photo"
 
 
-def photo_table(paths: Sequence[str]) -> dict[str, str]:
-    """Photo names to files (``~`` expanded); the default photo for an empty list. Two photos
-    of the same name would overwrite each other's dreams: that is an error."""
-    files = [str(Path(path).expanduser()) for path in paths] or [str(sample_photo.photo_file())]
-    table: dict[str, str] = {}
-    for path in files:
-        name = photo_name(path)
+@dataclasses.dataclass(frozen=True)
+class Photo:
+    """A photo to dream on: its ``file`` (``~`` expanded) and how the dreams' records name it,
+    ``label``: the path as config.yaml gives it, or where the sample photo comes from (the same
+    on every machine, unlike the matplotlib install's path)."""
+
+    file: str
+    label: str
+    sample: bool  # matplotlib's sample photo, listed or by default
+
+    @property
+    def input(self) -> str | list[str]:
+        """The photo job's input: the file, or none for the sample photo, which the job finds
+        itself (an input path that differs between environments would rerun the dreams)."""
+        return [] if self.sample else self.file
+
+
+def photo_table(paths: Sequence[str]) -> dict[str, Photo]:
+    """Photo names to photos; the sample photo for an empty list. Two photos of the same name
+    would overwrite each other's dreams: that is an error."""
+    table: dict[str, Photo] = {}
+    for path in [str(path) for path in paths] or [str(sample_photo.photo_file())]:
+        name, file = photo_name(path), str(Path(path).expanduser())
         if name in table:
             raise CnnLensError(
-                f"the photos {table[name]} and {path} would both be called {name!r} in "
+                f"the photos {table[name].file} and {file} would both be called {name!r} in "
                 "results/dreams/; rename one of them (dream.photos in config.yaml)"
             )
-        if not Path(path).is_file():
-            raise CnnLensError(f"dream.photos: no file {path}; fix the path in config.yaml")
-        table[name] = path
+        if not Path(file).is_file():
+            raise CnnLensError(f"dream.photos: no file {file}; fix the path in config.yaml")
+        sample = sample_photo.is_sample(file)
+        table[name] = Photo(file, sample_photo.LABEL if sample else path, sample)
     return table
 
 
-def photo_labels(paths: Sequence[str]) -> dict[str, str]:
-    """Photo names to how their dreams' records name them: the path as config.yaml gives it,
-    or, for the sample photo (listed or by default), where it comes from: the same on every
-    machine, unlike the matplotlib install's path."""
-    return {
-        photo_name(path): sample_photo.LABEL if sample_photo.is_sample(path) else str(path)
-        for path in paths or [sample_photo.photo_file()]
-    }
-
-
-def photo_lookup(table: Mapping[str, str]) -> Callable[[Any], str]:
-    """A params function: the ``table``'s entry for the photo the wildcard ``photo`` names."""
-    return lambda wildcards: table[wildcards.photo]
-
-
-def photo_input(table: Mapping[str, str]) -> Callable[[Any], str | list[str]]:
-    """An input function: the file of the photo the wildcard ``photo`` names, or none for the
-    sample photo, which the photo job finds itself (its path is the install's)."""
-    def photo_file(wildcards) -> str | list[str]:
-        path = table[wildcards.photo]
-        return [] if sample_photo.is_sample(path) else path
-
-    return photo_file
+def photo_lookup(table: Mapping[str, Photo], attribute: str) -> Callable[[Any], Any]:
+    """An input or params function: ``attribute`` (``input``, ``label``) of the photo the
+    wildcard ``photo`` names."""
+    return lambda wildcards: getattr(table[wildcards.photo], attribute)
 
 
 # ---- checks made before any job starts ----

@@ -24,8 +24,7 @@ try:
     # in config itself (so params carry them), every check of config against model and data
     START = plan.start(config)
     SETTINGS, NETWORK, CLASS_NAMES = START.settings, START.network, START.class_names
-    PHOTOS = plan.photo_table(SETTINGS.dream.photos)  # photo name -> file
-    PHOTO_LABELS = plan.photo_labels(SETTINGS.dream.photos)  # photo name -> path as configured
+    PHOTOS = plan.photo_table(SETTINGS.dream.photos)  # photo name -> plan.Photo
 except (CnnLensError, WorkflowError) as error:
     sys.exit(f"cnnlens error: {error}")
 

@@ -6,8 +6,8 @@ from cnnlens.dream.names import fine_render_names
 
 DREAM = config["dream"]
 DREAM_LAYER = DREAM["single_map"]["layer"]
-DREAM_PHOTO_FILE = plan.photo_input(PHOTOS)  # none for matplotlib's sample photo
-DREAM_PHOTO_LABEL = plan.photo_lookup(PHOTO_LABELS)  # recorded in the dreams' metrics
+DREAM_PHOTO_FILE = plan.photo_lookup(PHOTOS, "input")  # none for matplotlib's sample photo
+DREAM_PHOTO_LABEL = plan.photo_lookup(PHOTOS, "label")  # recorded in the dreams' metrics
 FINE_RENDERS = fine_render_names(SETTINGS.dream.fine)
 # When the single-map dreams pick the maps with the best OIPs, they read the OIP stage's
 # summary of their layer, and every map's OIP is drawn beside its dream.

@@ -225,7 +225,8 @@ class AscentEngine:
         return objective_tables.evaluate(self._outputs(state), layers, weights, masks, None)[0]
 
     def _revival_graph(self, state, layers, weights, masks):
-        return objective_tables.evaluate(self._outputs(state), layers, weights, masks, self.revival)[1]
+        outputs = self._outputs(state)
+        return objective_tables.evaluate(outputs, layers, weights, masks, self.revival)[1]
 
     def _pooled_graph(self, state):
         return [

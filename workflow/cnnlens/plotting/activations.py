@@ -79,14 +79,11 @@ class GridPage:
     def __init__(self, grid: LayerGrid, colormap: str, class_names: Sequence[str] = ()) -> None:
         inches = GRID_INCHES / max(grid.mosaic.shape)
         width = max(grid.mosaic.shape[1] * inches + 1.6, GRID_MIN_WIDTH)
-        height = grid.mosaic.shape[0] * inches + 1.2
-        if bar_below(grid):  # room under the axes for the colour bar and its label
-            height += BAR_BELOW_INCHES
-            self.figure, axis = plt.subplots(
-                figsize=(width, height), gridspec_kw={"bottom": BAR_BELOW_INCHES / height}
-            )
-        else:
-            self.figure, axis = plt.subplots(figsize=(width, height))
+        below = BAR_BELOW_INCHES if bar_below(grid) else 0.0  # room for the bar and its label
+        height = grid.mosaic.shape[0] * inches + 1.2 + below
+        self.figure, axis = plt.subplots(
+            figsize=(width, height), gridspec_kw={"bottom": below / height} if below else None
+        )
         self.image = draw_grid(axis, grid, colormap)
         bar = add_colorbar(self.figure, self.image, axis, grid)
         self.title = axis.set_title("", fontsize=8)
