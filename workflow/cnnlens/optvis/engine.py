@@ -40,7 +40,7 @@ from cnnlens.optvis import objective_tables, objectives, regularisers, transform
 from cnnlens.optvis.objective_tables import Tables
 from cnnlens.optvis.objectives import Objective
 from cnnlens.optvis.param import Param, Pixels
-from cnnlens.optvis.preactivation import preactivation_model
+from cnnlens.optvis.preactivation import preactivation_model, selects_channels
 from cnnlens.preprocessing import Preprocessing
 
 
@@ -77,6 +77,13 @@ class AscentEngine:
         self.model = preactivation_model(model, self.layer_names, self.input_shape, compute_dtype)
         self.channels = tuple(int(output.shape[-1]) for output in self.model.outputs)
         self.output_shapes = tuple(tuple(output.shape[1:]) for output in self.model.outputs)
+        # One channel per image of the one target layer, when every image climbs one channel
+        # (OIPs, single-map dreams): the layer's other channels are never computed.
+        self.channel_model = None
+        if selects_channels(model, self.layer_names):
+            self.channel_model = preactivation_model(
+                model, self.layer_names, self.input_shape, compute_dtype, channel_per_image=True
+            )
         # The graphs have no Python control flow on tensors: traced as written (autograph off),
         # which builds the same ops about a CPU second sooner per job.
         compiled = {"reduce_retracing": True, "autograph": False}
@@ -109,7 +116,10 @@ class AscentEngine:
         if isinstance(objective, Tables):
             return objective
         shapes = tuple(shape[:2] for shape in self.output_shapes)
-        return objective_tables.compile_tables(objective, self.layer_names, self.channels, shapes)
+        tables = objective_tables.compile_tables(objective, self.layer_names, self.channels, shapes)
+        if self.channel_model is None:
+            return tables
+        return objective_tables.narrowed(tables) or tables
 
     def step(
         self,
@@ -125,6 +135,7 @@ class AscentEngine:
         penalties, groups = objective_tables.penalty_tensors(tables)
         return self._step(
             tf.convert_to_tensor(state, tf.float32),
+            objective_tables.channel_tensor(tables),
             tables.layers,
             weights,
             masks,
@@ -140,7 +151,8 @@ class AscentEngine:
         """The objective of each image of one batch's state (no step), as a tensor."""
         tables = self.compile(objective)
         weights, masks, _ = objective_tables.table_tensors(tables)
-        return self._evaluate(state, tables.layers, weights, masks)
+        channel = objective_tables.channel_tensor(tables)
+        return self._evaluate(state, channel, tables.layers, weights, masks)
 
     def objective(
         self, images: np.ndarray, objective: Objective | Tables, batch_size: int = 1024
@@ -165,7 +177,8 @@ class AscentEngine:
 
     def _revival_score(self, state: tf.Tensor, tables: Tables) -> tf.Tensor:
         weights, masks, _ = objective_tables.table_tensors(tables)
-        return self._revival(state, tables.layers, weights, masks)
+        channel = objective_tables.channel_tensor(tables)
+        return self._revival(state, channel, tables.layers, weights, masks)
 
     def _in_batches(self, images, tables: Tables, batch_size: int, evaluate) -> np.ndarray:
         values = [
@@ -174,16 +187,22 @@ class AscentEngine:
         ]
         return np.concatenate(values) if values else np.zeros(0, np.float32)
 
-    def _outputs(self, state) -> list:
-        return self._image_outputs(self.param.image(state))
+    def _outputs(self, state, channel=None) -> list:
+        return self._image_outputs(self.param.image(state), channel)
 
-    def _image_outputs(self, images) -> list:
-        outputs = self.model(images, training=False)
+    def _image_outputs(self, images, channel=None) -> list:
+        """The target layers' pre-activations; with ``channel`` (B,), of each image's one
+        channel (tables :func:`~cnnlens.optvis.objective_tables.narrowed` for it)."""
+        if channel is None:
+            outputs = self.model(images, training=False)
+        else:
+            outputs = self.channel_model([images, channel], training=False)
         return outputs if isinstance(outputs, (list, tuple)) else [outputs]
 
     def _step_graph(
         self,
         state,
+        channel,
         layers,
         weights,
         masks,
@@ -200,7 +219,7 @@ class AscentEngine:
             images = self.param.image(state)
             if matrices is not None:
                 images = transforms.warp(images, matrices)
-            outputs = self._image_outputs(images)
+            outputs = self._image_outputs(images, channel)
             objective, pre_objective = objective_tables.evaluate(
                 outputs, layers, weights, masks, revival
             )
@@ -221,11 +240,12 @@ class AscentEngine:
         gradient = tape.gradient(total, state)
         return self.param.update(state, gradient, epsilon), objective
 
-    def _objective_graph(self, state, layers, weights, masks):
-        return objective_tables.evaluate(self._outputs(state), layers, weights, masks, None)[0]
+    def _objective_graph(self, state, channel, layers, weights, masks):
+        outputs = self._outputs(state, channel)
+        return objective_tables.evaluate(outputs, layers, weights, masks, None)[0]
 
-    def _revival_graph(self, state, layers, weights, masks):
-        outputs = self._outputs(state)
+    def _revival_graph(self, state, channel, layers, weights, masks):
+        outputs = self._outputs(state, channel)
         return objective_tables.evaluate(outputs, layers, weights, masks, self.revival)[1]
 
     def _pooled_graph(self, state):

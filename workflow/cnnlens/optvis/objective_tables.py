@@ -10,7 +10,7 @@ penalty weights. :func:`evaluate` is their graph-side evaluation.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import tensorflow as tf
@@ -32,6 +32,7 @@ class Tables:
     penalties: np.ndarray | None = None  # (batch, len(PENALTY_KINDS)) weights, None: none
     groups: np.ndarray | None = None  # (batch,) diversity groups (-1: none)
     diversity_layer: int | None = None  # the engine layer whose Gram matrices diversity reads
+    channel: np.ndarray | None = None  # (batch,) each row's one channel, weights (batch, 1)
 
     @property
     def batch(self) -> int:
@@ -47,6 +48,7 @@ class Tables:
             penalties=None if self.penalties is None else self.penalties[index],
             groups=None if self.groups is None else self.groups[index],
             diversity_layer=self.diversity_layer,
+            channel=None if self.channel is None else self.channel[index],
         )
 
 
@@ -80,6 +82,25 @@ def compile_tables(
         np.array(objective.revive, bool),
         *_penalty_tables(objective, layer_names),
     )
+
+
+def narrowed(tables: Tables) -> Tables | None:
+    """``tables`` read through one channel per row (:mod:`.channel_layers`): the weights
+    (batch, 1) of each row's only weighted channel and that channel in ``channel``; None
+    unless every slot reads the engine's one layer, no row weights two channels and no
+    diversity term reads all of them."""
+    if tables.channel is not None:
+        return tables
+    if set(tables.layers) != {0} or tables.diversity_layer is not None:
+        return None
+    weighted = np.stack(tables.weights) != 0  # (slots, batch, channels)
+    per_row = weighted.any(axis=0)
+    if (per_row.sum(axis=1) > 1).any():
+        return None
+    channel = per_row.argmax(axis=1)
+    rows = np.arange(tables.batch)
+    weights = tuple(weight[rows, channel][:, None] for weight in tables.weights)
+    return replace(tables, weights=weights, channel=channel.astype(np.int32))
 
 
 def _penalty_tables(
@@ -196,6 +217,11 @@ def pool(values, mask, maximum: bool = False):
         reduce = tf.reduce_max if maximum else tf.reduce_mean
         return reduce(values, axis=[1, 2])
     return tf.einsum("bhw,bhwc->bc", mask, values)
+
+
+def channel_tensor(tables: Tables):
+    """Each row's one channel as a tensor, or None for tables that read whole layers."""
+    return None if tables.channel is None else tf.convert_to_tensor(tables.channel, tf.int32)
 
 
 def table_tensors(tables: Tables):

@@ -35,6 +35,7 @@ import keras
 
 from cnnlens import device
 from cnnlens.errors import CnnLensError
+from cnnlens.optvis import channel_layers
 from cnnlens.optvis.image_conv import ImageConv2D
 from cnnlens.optvis.layer_roles import (
     PER_POSITION_LAYERS,
@@ -58,6 +59,7 @@ def preactivation_model(
     layer_names: Sequence[str],
     input_shape: Sequence[int | None] | None = None,
     compute_dtype: str = "float32",
+    channel_per_image: bool = False,
 ) -> keras.Model:
     """A model mapping images to the pre-activations of the conv or dense layers
     ``layer_names``.
@@ -66,7 +68,9 @@ def preactivation_model(
     layer, (B, 1, 1, units) for a dense one). ``input_shape`` defaults to
     the model's own; ``(None, None, channels)`` gives the fully convolutional conv part (any
     image size). ``compute_dtype="bfloat16"`` runs the layers in bfloat16 (weights stay
-    float32).
+    float32). ``channel_per_image``: for one target layer that
+    :func:`~cnnlens.optvis.channel_layers.selects_channels`, a model of two inputs, the images
+    and each image's channel (B,) int32, whose output holds only that channel, (B, H, W, 1).
     """
     names = list(layer_names)
     if not names:
@@ -79,6 +83,7 @@ def preactivation_model(
     deepest = max(last_layer_of(chain, _layer_index(model, name)) for name in names)
     layers = chain[: deepest + 1]
     policy = "mixed_bfloat16" if compute_dtype == "bfloat16" else "float32"
+    channel = _channel_input(model, names) if channel_per_image else None
 
     inputs = keras.Input(shape=input_shape, name="image")
     crops = _receptive_field_crops(layers, set(names), input_shape)
@@ -88,6 +93,10 @@ def preactivation_model(
     relu_closes: dict[int, str] = {}  # index of a separate ReLU layer -> the layer it closes
     skip_next = False
     for index, layer in enumerate(layers):
+        if channel is not None and layer.name == names[0]:
+            pre = _channel_copy(layer, policy)([tensor, channel])
+            pre_activations[layer.name] = _named_pre(pre, layer.name)
+            break
         if skip_next:
             skip_next = False
         elif index in relu_closes:
@@ -129,7 +138,39 @@ def preactivation_model(
                 "only conv, pooling, flatten, global pooling, dropout, normalisation, "
                 "rescaling, activation and dense layers can precede the ascent's targets"
             )
-    return keras.Model(inputs, [pre_activations[name] for name in names], name="preactivations")
+    outputs = [pre_activations[name] for name in names]
+    if channel is not None:
+        return keras.Model([inputs, channel], outputs, name="channel_preactivations")
+    return keras.Model(inputs, outputs, name="preactivations")
+
+
+def selects_channels(model: keras.Model, layer_names: Sequence[str]) -> bool:
+    """Whether ``channel_per_image`` applies: one target layer whose pre-activation is its
+    own output (no normalisation or ReLU layer of its own follows it) and that
+    :mod:`.channel_layers` can compute a channel at a time."""
+    if len(layer_names) != 1:
+        return False
+    chain = chain_layers(model)
+    layer = _layer(model, layer_names[0])
+    return (
+        channel_layers.selects_channels(layer) and separate_relu(chain, chain.index(layer)) is None
+    )
+
+
+def _channel_input(model: keras.Model, names: Sequence[str]) -> keras.KerasTensor:
+    """The channel indices' input of a ``channel_per_image`` model."""
+    if not selects_channels(model, names):
+        raise CnnLensError(
+            f"one channel per image needs one conv or dense target whose activation is not a "
+            f"layer of its own, not {', '.join(names)}"
+        )
+    return keras.Input(shape=(), dtype="int32", name="channel")
+
+
+def _channel_copy(layer: keras.layers.Layer, policy: str) -> keras.layers.Layer:
+    """The one-channel-per-image copy of target ``layer``."""
+    kind = channel_layers.ChannelConv2D if is_conv(layer) else channel_layers.ChannelDense
+    return kind(layer, dtype=policy, name=layer.name)
 
 
 def _named_pre(tensor: keras.KerasTensor, name: str) -> keras.KerasTensor:

@@ -1,0 +1,120 @@
+"""Target layers that compute, for each image, only the map or unit that image climbs.
+
+When every image of a batch climbs one channel of one layer (an OIP search, a single-map
+dream), the layer's other channels are wasted work, and the target layer is often the
+costliest of the layers up to it. :class:`ChannelConv2D` and :class:`ChannelDense` take the
+images' channel indices as a second input and compute one channel per image from the layer's
+kernel column of that channel, gathered per image. Their output is the one-channel
+pre-activation, (B, H, W, 1) or (B, 1), equal to the whole layer's at that channel up to
+rounding. Measured on the study's CNN (2 CPU cores, bfloat16, benchmarks/README.md): the OIP
+search of Conv2D_1 takes a third of the CPU time, Conv2D_2's 0.6, Conv2D_3's 0.8.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from cnnlens.optvis.layer_roles import is_conv, is_dense
+
+
+def selects_channels(layer: keras.layers.Layer) -> bool:
+    """Whether these layers can stand for ``layer``: a dense layer, or a channels-last,
+    ungrouped conv layer with the same stride and dilation along both axes."""
+    if is_dense(layer):
+        return True
+    if not is_conv(layer):
+        return False
+    config = layer.get_config()
+    return (
+        config.get("groups", 1) == 1
+        and config.get("data_format", "channels_last") == "channels_last"
+        and len(set(config["strides"])) == 1
+        and len(set(config["dilation_rate"])) == 1
+    )
+
+
+class _ChannelLayer(keras.layers.Layer):
+    """The trained kernel and bias of a conv or dense layer, held as constants."""
+
+    def __init__(self, kernel: np.ndarray, bias: np.ndarray | None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.kernel_value = np.asarray(kernel, np.float32)
+        self.bias_value = None if bias is None else np.asarray(bias, np.float32)
+
+    def build(self, input_shape) -> None:
+        self.kernel = self.add_weight(
+            shape=self.kernel_value.shape, initializer="zeros", trainable=False, name="kernel"
+        )
+        self.kernel.assign(self.kernel_value)
+        if self.bias_value is not None:
+            self.bias = self.add_weight(
+                shape=self.bias_value.shape, initializer="zeros", trainable=False, name="bias"
+            )
+            self.bias.assign(self.bias_value)
+
+    def gathered(self, channel) -> tuple:
+        """(kernel of each image's channel, moved to the front; its bias (B,) or 0)."""
+        kernel = tf.cast(self.kernel, self.compute_dtype)
+        rank = len(self.kernel_value.shape)
+        columns = tf.gather(kernel, channel, axis=rank - 1)
+        columns = tf.transpose(columns, [rank - 1, *range(rank - 1)])
+        if self.bias_value is None:
+            return columns, 0.0
+        return columns, tf.gather(tf.cast(self.bias, self.compute_dtype), channel)
+
+
+class ChannelConv2D(_ChannelLayer):
+    """Conv layer ``layer`` without activation, one channel per image: inputs
+    [(B, H, W, C) tensor, (B,) channel indices], output (B, H', W', 1).
+
+    The images' channels side by side are one (1, H, W, B * C) image whose depthwise
+    convolution with the gathered kernel columns gives every image's products; summing each
+    image's C of them gives its channel. (Faster on CPUs, forward and backward, than a matrix
+    product per image, and than a grouped convolution.)
+    """
+
+    def __init__(self, layer: keras.layers.Layer, **kwargs) -> None:
+        weights = layer.get_weights()
+        super().__init__(weights[0], weights[1] if layer.use_bias else None, **kwargs)
+        config = layer.get_config()
+        self.strides = tuple(config["strides"])
+        self.dilation = tuple(config["dilation_rate"])
+        self.padding = config["padding"].upper()
+
+    def call(self, inputs):
+        tensor, channel = inputs
+        tensor = tf.cast(tensor, self.compute_dtype)
+        columns, bias = self.gathered(channel)  # (B, kh, kw, C)
+        height, width, depth = self.kernel_value.shape[:3]
+        shape = tf.shape(tensor)
+        batch = shape[0]
+        side_by_side = tf.reshape(
+            tf.transpose(tensor, [1, 2, 0, 3]), [1, shape[1], shape[2], batch * depth]
+        )
+        filters = tf.reshape(tf.transpose(columns, [1, 2, 0, 3]), [height, width, batch * depth, 1])
+        products = tf.nn.depthwise_conv2d(
+            side_by_side, filters, [1, *self.strides, 1], self.padding, dilations=self.dilation
+        )
+        rows, columns_out = tf.shape(products)[1], tf.shape(products)[2]
+        value = tf.reduce_sum(tf.reshape(products, [rows, columns_out, batch, depth]), axis=-1)
+        value = tf.transpose(value, [2, 0, 1])
+        if self.bias_value is not None:
+            value += bias[:, None, None]
+        return value[..., None]
+
+
+class ChannelDense(_ChannelLayer):
+    """Dense layer ``layer`` without activation, one unit per image: inputs
+    [(B, features) tensor, (B,) unit indices], output (B, 1)."""
+
+    def __init__(self, layer: keras.layers.Layer, **kwargs) -> None:
+        weights = layer.get_weights()
+        super().__init__(weights[0], weights[1] if layer.use_bias else None, **kwargs)
+
+    def call(self, inputs):
+        tensor, channel = inputs
+        columns, bias = self.gathered(channel)
+        value = tf.reduce_sum(tf.cast(tensor, self.compute_dtype) * columns, axis=-1) + bias
+        return value[:, None]
