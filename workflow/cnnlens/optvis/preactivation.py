@@ -5,7 +5,7 @@ Targets are conv layers (output (B, H, W, maps)) and dense layers: a dense layer
 pre-activation is given as (B, 1, 1, units), one 1x1 "map" per unit, so every objective reads
 it like a conv layer's; for the last (softmax) layer these are the logits. The ascent climbs
 functions of these pre-activations. The copy holds the trained weights of the layers up to the
-deepest target and gives exactly the original model's pre-activations; three rewrites only make
+deepest target and gives exactly the original model's pre-activations; four rewrites only make
 the ascent cheaper:
 
 * input rows and columns that no target depends on are cropped away (fixed input sizes);
@@ -14,7 +14,10 @@ the ascent cheaper:
 * the first conv layer computes its gradient with respect to the image by a matrix product and
   shifted sums (:class:`~cnnlens.optvis.image_conv.ImageConv2D`), much faster in float32 than
   TensorFlow's own for images of one or few channels (exact for colour images too); it also
-  does the crop, whose gradient the shifted sums write for free.
+  does the crop, whose gradient the shifted sums write for free;
+* asked for one channel per image (``channel_per_image``), the one target layer computes
+  only each image's own channel (:mod:`.channel_layers`; equal up to rounding, 1e-7
+  relative in float32).
 
 Any chain-shaped model works (Sequential, or functional with each layer feeding the next): its
 input layer is left out, dropout and other layers that are the identity at inference are
