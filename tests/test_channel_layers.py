@@ -104,3 +104,17 @@ def test_a_step_through_one_channel_equals_the_step_through_the_whole_layer(cnn,
     whole_state, whole_values = whole.step(start, whole_tables, 0.01)
     np.testing.assert_allclose(narrow_values, whole_values, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(narrow_state, whole_state, rtol=1e-4, atol=1e-5)
+
+
+def test_one_channel_per_image_works_on_images_of_any_size(cnn) -> None:
+    narrow = AscentEngine(cnn, ["Conv2D_3"], input_shape=(None, None, 1))
+    whole = AscentEngine(cnn, ["Conv2D_3"], input_shape=(None, None, 1))
+    whole.channel_model = None
+    objective = objectives.channels("Conv2D_3", [7, 100])
+    start = images((2, 41, 36, 1), seed=8)
+    values = narrow.objective(start, objective)
+    assert (values > 0).all()  # both maps fire: the steps below move the images
+    np.testing.assert_allclose(values, whole.objective(start, objective), rtol=1e-5)
+    narrow_state, _ = narrow.step(start, objective, 0.02)
+    whole_state, _ = whole.step(start, objective, 0.02)
+    np.testing.assert_allclose(narrow_state, whole_state, rtol=1e-4, atol=1e-5)
