@@ -109,7 +109,8 @@ def test_the_conv_part_takes_colour_images_of_any_size(chain_model) -> None:
     dreamer = AscentEngine(chain_model, ["first", "separate"], input_shape=(None, None, 3))
     larger = images(1, seed=3, size=52)
     first, separate = dreamer.model(larger)
-    assert first.shape == (1, 50, 50, 6) and separate.shape[1:] == (13, 13, 8)  # 50, pool 25, stride 2: 13
+    # 50, pool 25, stride 2: 13
+    assert first.shape == (1, 50, 50, 6) and separate.shape[1:] == (13, 13, 8)
 
 
 def test_the_fast_input_gradient_is_exact_for_colour(chain_model) -> None:

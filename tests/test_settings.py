@@ -64,7 +64,10 @@ def test_keys_left_to_the_model_follow_the_model() -> None:
 
 def test_classes_are_given_by_name_or_number() -> None:
     fashion = {"data": {"dataset": "fashion_mnist"}}
-    override = {**fashion, "activations": {"pairs": [["Shirt", 0]], "examples": {"classes": ["Bag"]}}}
+    override = {
+        **fashion,
+        "activations": {"pairs": [["Shirt", 0]], "examples": {"classes": ["Bag"]}},
+    }
     start = plan.start(validated(override))
     assert start.settings.activations.pairs == ((6, 0),)
     assert start.settings.activations.examples.classes == (8,)
@@ -85,7 +88,10 @@ def test_a_rule_params_part_rebuilds_its_settings() -> None:
 @pytest.mark.parametrize(
     "override, message",
     [
-        ({"oip": {"layers": ["Max_Pool_1"]}}, "oip.layers names 'Max_Pool_1', a layer of kind pool"),
+        (
+            {"oip": {"layers": ["Max_Pool_1"]}},
+            "oip.layers names 'Max_Pool_1', a layer of kind pool",
+        ),
         ({"oip": {"node_oips": {"maps": [128]}}}, "oip.node_oips.maps lists maps [128]"),
         ({"dream": {"single_map": {"maps": [200]}}}, "dream.single_map.maps lists maps [200]"),
         ({"dream": {"fine": {"maps": [130]}}}, "dream.fine.maps lists maps [130]"),

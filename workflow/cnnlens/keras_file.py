@@ -131,7 +131,9 @@ def read_model_config(path: str | os.PathLike) -> dict[str, Any]:
     except (OSError, zipfile.BadZipFile, zlib.error, EOFError) as error:
         raise CnnLensError(f"{source} is damaged ({type(error).__name__}); save it again") from None
     if broken is not None:
-        raise CnnLensError(f"{source} is damaged: member {broken} fails its checksum; save it again")
+        raise CnnLensError(
+            f"{source} is damaged: member {broken} fails its checksum; save it again"
+        )
     if text is None:
         raise CnnLensError(
             f"{source} is not a Keras model: the archive holds no config.json (a .keras file "
@@ -154,7 +156,9 @@ def parse_config(text: bytes, source: str) -> dict[str, Any]:
     try:
         config = json.loads(text)
     except ValueError:
-        raise CnnLensError(f"{source} is damaged: its config.json is not JSON; save it again") from None
+        raise CnnLensError(
+            f"{source} is damaged: its config.json is not JSON; save it again"
+        ) from None
     kind = config.get("class_name") if isinstance(config, dict) else None
     inner = config.get("config") if isinstance(config, dict) else None
     if kind not in MODEL_CLASSES or not isinstance(inner, dict) or "layers" not in inner:

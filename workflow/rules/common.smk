@@ -1,6 +1,6 @@
-# What every file of workflow/rules uses: the validated config as a settings tree, the network the config
-# describes, the checks the config alone can answer (made here, before any job starts), and
-# the paths of logs, benchmarks and each script's library modules.
+# What every file of workflow/rules uses: the validated config as a settings tree, the network
+# the config describes, the checks the config alone can answer (made here, before any job
+# starts), and the paths of logs, benchmarks and each script's library modules.
 
 import os
 import sys

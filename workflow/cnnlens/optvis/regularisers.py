@@ -64,8 +64,8 @@ def group_similarity(activations, groups):
 @dataclass(frozen=True)
 class Blur:
     """Blur the images by a Gaussian of ``sigma`` pixels (:func:`cnnlens.blur.gaussian_blur`)
-    before every ``every``-th step (not before the first), then bring them back into the input range (lucid's
-    blur_input_each_step, spaced out)."""
+    before every ``every``-th step (not before the first), then bring them back into the input
+    range (lucid's blur_input_each_step, spaced out)."""
 
     every: int
     sigma: float

@@ -190,7 +190,9 @@ def _no_ticks(axis) -> None:
 
 def unit_name(map_index: int, class_names: Sequence[str] | None) -> str:
     """``4`` or, for the output layer's units, ``4 (class Coat)``."""
-    return f"{map_index}" if class_names is None else f"{map_index} (class {class_names[map_index]})"
+    if class_names is None:
+        return f"{map_index}"
+    return f"{map_index} (class {class_names[map_index]})"
 
 
 def map_title(
