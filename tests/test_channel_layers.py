@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from helpers import study_cnn
+from test_preactivation_chains import chain_model  # noqa: F401  (a fixture)
 
 from cnnlens.optvis import objectives
 from cnnlens.optvis.channel_layers import ChannelConv2D, ChannelDense
@@ -118,3 +119,34 @@ def test_one_channel_per_image_works_on_images_of_any_size(cnn) -> None:
     narrow_state, _ = narrow.step(start, objective, 0.02)
     whole_state, _ = whole.step(start, objective, 0.02)
     np.testing.assert_allclose(narrow_state, whole_state, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("layer", ["first", "strided", "separate", "hidden", "logits"])
+def test_every_kind_of_target_climbs_the_same_through_one_channel(
+    chain_model, layer  # noqa: F811
+) -> None:
+    """Conv -> batch normalisation -> ReLU layer, an inline ReLU with stride 2 and "same"
+    padding, a ReLU layer of its own, a dense ReLU layer and linear logits."""
+    narrow = AscentEngine(chain_model, [layer])
+    whole = AscentEngine(chain_model, [layer])
+    whole.channel_model = None
+    count = narrow.channels[0]
+    objective = objectives.channels(layer, [0, count - 1, 1]).revived()
+    assert narrow.compile(objective).channel is not None
+    start = images((3, 30, 30, 3), seed=2)
+    np.testing.assert_allclose(
+        narrow.objective(start, objective), whole.objective(start, objective), rtol=1e-5, atol=1e-6
+    )
+    narrow_state, _ = narrow.step(start, objective, 0.02)
+    whole_state, _ = whole.step(start, objective, 0.02)
+    assert not np.allclose(narrow_state, start)
+    np.testing.assert_allclose(narrow_state, whole_state, rtol=1e-4, atol=1e-5)
+
+
+def test_a_normalisation_of_another_axis_reads_whole_layers() -> None:
+    inputs = keras.Input((12, 12, 1))
+    x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
+    x = keras.layers.BatchNormalization(axis=1, name="rows")(x)
+    outputs = keras.layers.ReLU(name="relu")(x)
+    engine = AscentEngine(keras.Model(inputs, outputs), ["conv"])
+    assert engine.channel_model is None

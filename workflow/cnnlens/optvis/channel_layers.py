@@ -4,9 +4,10 @@ When every image of a batch climbs one channel of one layer (an OIP search, a si
 dream), the layer's other channels are wasted work, and the target layer is often the
 costliest of the layers up to it. :class:`ChannelConv2D` and :class:`ChannelDense` take the
 images' channel indices as a second input and compute one channel per image from the layer's
-kernel column of that channel, gathered per image. Their output is the one-channel
-pre-activation, (B, H, W, 1) or (B, 1), equal to the whole layer's at that channel up to
-rounding. Measured on the study's CNN (2 CPU cores, bfloat16, benchmarks/README.md): the OIP
+kernel column of that channel, gathered per image; :class:`ChannelNormalization` does the
+same for a batch normalisation between a conv layer and its ReLU layer. Their output is the
+one-channel pre-activation, (B, H, W, 1) or (B, 1), equal to the whole layer's at that
+channel up to rounding. Measured on the study's CNN (2 CPU cores, bfloat16, benchmarks/README.md): the OIP
 search of Conv2D_1 takes a third of the CPU time, Conv2D_2's 0.6, Conv2D_3's 0.8.
 """
 
@@ -17,6 +18,14 @@ import numpy as np
 import tensorflow as tf
 
 from cnnlens.optvis.layer_roles import is_conv, is_dense
+
+
+def normalises_each_map(layer: keras.layers.Layer) -> bool:
+    """Whether ``layer`` is a batch normalisation of the last axis, which
+    :class:`ChannelNormalization` applies to one channel per image."""
+    axis = layer.get_config().get("axis", -1)
+    axes = axis if isinstance(axis, (list, tuple)) else [axis]
+    return isinstance(layer, keras.layers.BatchNormalization) and list(axes) in ([-1], [3])
 
 
 def selects_channels(layer: keras.layers.Layer) -> bool:
@@ -118,3 +127,26 @@ class ChannelDense(_ChannelLayer):
         columns, bias = self.gathered(channel)
         value = tf.reduce_sum(tf.cast(tensor, self.compute_dtype) * columns, axis=-1) + bias
         return value[:, None]
+
+
+class ChannelNormalization(keras.layers.Layer):
+    """Batch normalisation ``layer`` at inference, one channel per image: inputs
+    [(B, ..., 1) tensor, (B,) channel indices], each image's values scaled and shifted by its
+    channel's factors."""
+
+    def __init__(self, layer: keras.layers.Layer, **kwargs) -> None:
+        super().__init__(**kwargs)
+        mean = np.asarray(layer.moving_mean, np.float32)
+        variance = np.asarray(layer.moving_variance, np.float32)
+        gamma = np.asarray(layer.gamma, np.float32) if layer.scale else np.ones_like(mean)
+        beta = np.asarray(layer.beta, np.float32) if layer.center else np.zeros_like(mean)
+        self.scale_value = gamma / np.sqrt(variance + layer.epsilon)
+        self.offset_value = beta - mean * self.scale_value
+
+    def call(self, inputs):
+        tensor, channel = inputs
+        tensor = tf.cast(tensor, self.compute_dtype)
+        scale = tf.cast(tf.gather(self.scale_value, channel), self.compute_dtype)
+        offset = tf.cast(tf.gather(self.offset_value, channel), self.compute_dtype)
+        shape = [-1] + [1] * (len(tensor.shape) - 1)
+        return tensor * tf.reshape(scale, shape) + tf.reshape(offset, shape)

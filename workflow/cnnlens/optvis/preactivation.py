@@ -97,7 +97,7 @@ def preactivation_model(
     skip_next = False
     for index, layer in enumerate(layers):
         if channel is not None and layer.name == names[0]:
-            pre = _channel_copy(layer, policy)([tensor, channel])
+            pre = _channel_pre_activation(layers, index, tensor, channel, policy)
             pre_activations[layer.name] = _named_pre(pre, layer.name)
             break
         if skip_next:
@@ -148,15 +148,20 @@ def preactivation_model(
 
 
 def selects_channels(model: keras.Model, layer_names: Sequence[str]) -> bool:
-    """Whether ``channel_per_image`` applies: one target layer whose pre-activation is its
-    own output (no normalisation or ReLU layer of its own follows it) and that
-    :mod:`.channel_layers` can compute a channel at a time."""
+    """Whether ``channel_per_image`` applies: one target layer that :mod:`.channel_layers` can
+    compute a channel at a time, with at most batch normalisation of each map (and layers
+    that are the identity at inference) between it and a ReLU layer of its own."""
     if len(layer_names) != 1:
         return False
     chain = chain_layers(model)
     layer = _layer(model, layer_names[0])
-    return (
-        channel_layers.selects_channels(layer) and separate_relu(chain, chain.index(layer)) is None
+    index = chain.index(layer)
+    between = chain[index + 1 : last_layer_of(chain, index)]
+    return channel_layers.selects_channels(layer) and all(
+        channel_layers.normalises_each_map(other)
+        or isinstance(other, keras.layers.Dropout)
+        or is_identity_at_inference(other)
+        for other in between
     )
 
 
@@ -164,16 +169,23 @@ def _channel_input(model: keras.Model, names: Sequence[str]) -> keras.KerasTenso
     """The channel indices' input of a ``channel_per_image`` model."""
     if not selects_channels(model, names):
         raise CnnLensError(
-            f"one channel per image needs one conv or dense target whose activation is not a "
-            f"layer of its own, not {', '.join(names)}"
+            f"one channel per image needs one conv or dense target with at most batch "
+            f"normalisation before its ReLU, not {', '.join(names)}"
         )
     return keras.Input(shape=(), dtype="int32", name="channel")
 
 
-def _channel_copy(layer: keras.layers.Layer, policy: str) -> keras.layers.Layer:
-    """The one-channel-per-image copy of target ``layer``."""
+def _channel_pre_activation(layers, index: int, tensor, channel, policy: str):
+    """The pre-activation of the target at ``index``, one channel per image: its channel copy,
+    then the batch normalisation between it and its ReLU layer, if any."""
+    layer = layers[index]
     kind = channel_layers.ChannelConv2D if is_conv(layer) else channel_layers.ChannelDense
-    return kind(layer, dtype=policy, name=layer.name)
+    pre = kind(layer, dtype=policy, name=layer.name)([tensor, channel])
+    for other in layers[index + 1 : last_layer_of(layers, index)]:
+        if channel_layers.normalises_each_map(other):
+            normalise = channel_layers.ChannelNormalization(other, dtype=policy, name=other.name)
+            pre = normalise([pre, channel])
+    return pre
 
 
 def _named_pre(tensor: keras.KerasTensor, name: str) -> keras.KerasTensor:
