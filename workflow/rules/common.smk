@@ -54,8 +54,8 @@ ASCENT_THREADS = 1
 
 # The jobs that head the longest chains after training start first (the OIP searches, whose
 # results the figures, the single-map dreams and the atlas wait for; the read-out for the
-# activation figures; the full-size dream), so that a small machine does not end its run on
-# one long chain while its other cores idle.
+# activation figures; the photo and the full-size dream), so that a small machine does not end
+# its run on one long chain while its other cores idle.
 LONG_JOB_PRIORITY = 1
 
 

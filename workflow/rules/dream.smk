@@ -45,6 +45,7 @@ rule dream_photo:
     benchmark:
         benchmark_path("dream_photo/{photo}")
     threads: 1
+    priority: LONG_JOB_PRIORITY  # heads the full-size dream's chain: ready before training
     resources:
         mem_mb=2000,
         runtime=5,
