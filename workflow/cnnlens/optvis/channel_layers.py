@@ -7,8 +7,9 @@ images' channel indices as a second input and compute one channel per image from
 kernel column of that channel, gathered per image; :class:`ChannelNormalization` does the
 same for a batch normalisation between a conv layer and its ReLU layer. Their output is the
 one-channel pre-activation, (B, H, W, 1) or (B, 1), equal to the whole layer's at that
-channel up to rounding. Measured on the study's CNN (2 CPU cores, bfloat16, benchmarks/README.md): the OIP
-search of Conv2D_1 takes a third of the CPU time, Conv2D_2's 0.6, Conv2D_3's 0.8.
+channel up to rounding. Measured on the study's CNN (2 CPU cores, bfloat16,
+benchmarks/README.md): the OIP search of Conv2D_1 takes a third of the CPU time, Conv2D_2's
+0.6, Conv2D_3's 0.8.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from cnnlens.optvis.frozen_weights import FrozenWeights
 from cnnlens.optvis.layer_roles import is_conv, is_dense
 
 
@@ -44,24 +46,8 @@ def selects_channels(layer: keras.layers.Layer) -> bool:
     )
 
 
-class _ChannelLayer(keras.layers.Layer):
-    """The trained kernel and bias of a conv or dense layer, held as constants."""
-
-    def __init__(self, kernel: np.ndarray, bias: np.ndarray | None, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.kernel_value = np.asarray(kernel, np.float32)
-        self.bias_value = None if bias is None else np.asarray(bias, np.float32)
-
-    def build(self, input_shape) -> None:
-        self.kernel = self.add_weight(
-            shape=self.kernel_value.shape, initializer="zeros", trainable=False, name="kernel"
-        )
-        self.kernel.assign(self.kernel_value)
-        if self.bias_value is not None:
-            self.bias = self.add_weight(
-                shape=self.bias_value.shape, initializer="zeros", trainable=False, name="bias"
-            )
-            self.bias.assign(self.bias_value)
+class _ChannelLayer(FrozenWeights):
+    """A conv or dense layer's trained weights, read one output channel per image."""
 
     def gathered(self, channel) -> tuple:
         """(kernel of each image's channel, moved to the front; its bias (B,) or 0)."""

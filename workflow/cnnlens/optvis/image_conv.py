@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import keras
 import numpy as np
 import tensorflow as tf
 
+from cnnlens.optvis.frozen_weights import FrozenWeights
 
-class ImageConv2D(keras.layers.Layer):
+
+class ImageConv2D(FrozenWeights):
     """A valid, stride-1 convolution (no activation) of the image itself, with a faster
     gradient w.r.t. the image: TensorFlow's conv2d_backprop_input is slow for images of
     one or few channels, a matrix product followed by shifted sums is not. (In bfloat16
@@ -24,20 +25,8 @@ class ImageConv2D(keras.layers.Layer):
     def __init__(
         self, kernel: np.ndarray, bias: np.ndarray, crop: Sequence[int] = (0, 0), **kwargs
     ) -> None:
-        super().__init__(**kwargs)
-        self.kernel_value = np.asarray(kernel, np.float32)
-        self.bias_value = np.asarray(bias, np.float32)
+        super().__init__(kernel, bias, **kwargs)
         self.crop = (int(crop[0]), int(crop[1]))
-
-    def build(self, input_shape) -> None:
-        self.kernel = self.add_weight(
-            shape=self.kernel_value.shape, initializer="zeros", trainable=False, name="kernel"
-        )
-        self.bias = self.add_weight(
-            shape=self.bias_value.shape, initializer="zeros", trainable=False, name="bias"
-        )
-        self.kernel.assign(self.kernel_value)
-        self.bias.assign(self.bias_value)
 
     def call(self, images):
         kernel = tf.cast(self.kernel, self.compute_dtype)
